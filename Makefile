@@ -1,0 +1,47 @@
+# From a fresh clone: `make run` serves the site with the Clever sandbox; `make test` lints and tests.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ADDRPORT ?= 127.0.0.1:8000
+
+.PHONY: help install run test lint format migrate clean
+
+help:
+	@echo "make run     install, migrate and serve http://$(ADDRPORT)/ with the Clever sandbox"
+	@echo "make test    install, lint (ruff) and run the whole test suite"
+	@echo "make lint    ruff check and format check only"
+	@echo "make format  apply ruff's fixes and formatting"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP) .env
+
+.env:
+	cp .env.example .env
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/python manage.py runserver $(ADDRPORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

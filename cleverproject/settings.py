@@ -1,0 +1,164 @@
+"""
+Settings, read from the environment (and from `.env` when present).
+
+Every variable is documented in `.env.example` and in the README. Development
+defaults apply only when DJANGO_DEBUG is on; a production configuration must
+set its secrets explicitly.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    # Values already in the process environment win over the file.
+    env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (it has no default when DJANGO_DEBUG is off).")
+    SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 - dev only, guarded above
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [],
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "accounts",
+    "rosters",
+    "onboarding",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "cleverproject.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "cleverproject.wsgi.application"
+
+# Database: SQLite is the embedded default; PostgreSQL in CI and production.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Wait for a lock instead of failing at once when two threads write.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- django-allauth -------------------------------------------------------
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = None
+SOCIALACCOUNT_STORE_TOKENS = False  # tokens we keep are encrypted by rosters (see rosters.fields)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # email is never trusted for linking
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+
+# --- Clever -----------------------------------------------------------------
+CLEVER_CLIENT_ID = env("CLEVER_CLIENT_ID", default="")
+CLEVER_CLIENT_SECRET = env("CLEVER_CLIENT_SECRET", default="")
+CLEVER_SANDBOX = env.bool("CLEVER_SANDBOX", default=DEBUG and not CLEVER_CLIENT_ID)
+# Where the sandbox is reached from this server; only used when CLEVER_SANDBOX is on.
+CLEVER_SANDBOX_URL = env("CLEVER_SANDBOX_URL", default="http://127.0.0.1:8000/sandbox/clever")
+CLEVER_SANDBOX_DATA = env("CLEVER_SANDBOX_DATA", default="")
+if CLEVER_SANDBOX:
+    CLEVER_CLIENT_ID = CLEVER_CLIENT_ID or "sandbox-client-id"
+    CLEVER_CLIENT_SECRET = CLEVER_CLIENT_SECRET or "sandbox-client-secret"
+CLEVER_OAUTH_BASE = env(
+    "CLEVER_OAUTH_BASE", default=CLEVER_SANDBOX_URL if CLEVER_SANDBOX else "https://clever.com"
+).rstrip("/")
+CLEVER_API_BASE = env(
+    "CLEVER_API_BASE", default=CLEVER_SANDBOX_URL if CLEVER_SANDBOX else "https://api.clever.com"
+).rstrip("/")
+# Seconds to wait for Clever on one request, and the longest we honour a rate-limit wait.
+CLEVER_HTTP_TIMEOUT = env.float("CLEVER_HTTP_TIMEOUT", default=10.0)
+CLEVER_RETRY_MAX_WAIT = env.float("CLEVER_RETRY_MAX_WAIT", default=30.0)
+
+SOCIALACCOUNT_PROVIDERS = {
+    "clever": {
+        "APPS": [{"client_id": CLEVER_CLIENT_ID, "secret": CLEVER_CLIENT_SECRET}],
+    },
+}
+
+# --- Logging: plain, and never with request headers or bodies -------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # urllib3 logs full URLs at DEBUG; keep it quiet so nothing sensitive leaks.
+        "urllib3": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,23 @@
+"""Settings for the test suite: the production settings with the sandbox forced on."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
+
+from .settings import *  # noqa: F403
+from .settings import SOCIALACCOUNT_PROVIDERS
+
+CLEVER_SANDBOX = True
+CLEVER_CLIENT_ID = "sandbox-client-id"
+CLEVER_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - sandbox only
+SOCIALACCOUNT_PROVIDERS["clever"]["APPS"] = [{"client_id": CLEVER_CLIENT_ID, "secret": CLEVER_CLIENT_SECRET}]
+# The test fixtures point both bases at a sandbox served on a free port.
+CLEVER_RETRY_MAX_WAIT = 5.0
+CLEVER_HTTP_TIMEOUT = 5.0
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# A test that forgets the `clever_sandbox` fixture fails fast instead of reaching a real host.
+CLEVER_OAUTH_BASE = "http://clever.invalid"
+CLEVER_API_BASE = "http://clever.invalid"

@@ -1,0 +1,204 @@
+"""
+Rosters synced from Clever: teachers, sections, students and enrollments.
+
+Every synced model has a local primary key plus a unique `clever_id`, so
+upserts are keyed on Clever's id and races are settled by the database.
+Clever owns these rows: they change only through `rosters.services`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .fields import EncryptedTextField
+
+
+class Sharing(models.TextChoices):
+    DISTRICT = "district", _("District")
+    LIBRARY = "library", _("Clever Library")
+
+
+class Teacher(models.Model):
+    clever_id = models.CharField(_("Clever ID"), max_length=64, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="teacher",
+    )
+    first_name = models.CharField(_("first name"), max_length=255, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=255, blank=True)
+    last_name = models.CharField(_("last name"), max_length=255, blank=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    district_id = models.CharField(
+        _("district ID"), max_length=64, blank=True, help_text=_("Blank for Clever Library teachers.")
+    )
+    school_id = models.CharField(_("school ID"), max_length=64, blank=True)
+    school_name = models.CharField(_("school"), max_length=255, blank=True)
+    sharing = models.CharField(_("shared by"), max_length=16, choices=Sharing.choices, default=Sharing.DISTRICT)
+    last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    # The teacher's most recent Clever user token, for syncs outside a login. Never displayed.
+    token = EncryptedTextField(_("Clever token"), blank=True, editable=False)
+    token_saved_at = models.DateTimeField(_("token saved"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("teacher")
+        verbose_name_plural = _("teachers")
+        ordering = ["last_name", "first_name", "clever_id"]
+        indexes = [models.Index(fields=["district_id"])]
+
+    def __str__(self):
+        return self.full_name or self.clever_id
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def is_library(self) -> bool:
+        return self.sharing == Sharing.LIBRARY
+
+
+class Section(models.Model):
+    clever_id = models.CharField(_("Clever ID"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    # Clever's subject and grade enums grow over time: unknown values are kept as they come.
+    subject = models.CharField(_("subject"), max_length=64, blank=True)
+    grade = models.CharField(_("grade"), max_length=32, blank=True)
+    period = models.CharField(_("period"), max_length=64, blank=True)
+    section_number = models.CharField(_("section number"), max_length=64, blank=True)
+    school_id = models.CharField(_("school ID"), max_length=64, blank=True)
+    district_id = models.CharField(_("district ID"), max_length=64, blank=True)
+    teachers = models.ManyToManyField(Teacher, through="SectionTeacher", related_name="sections")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["name", "clever_id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SectionTeacher(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="section_teachers")
+    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="section_teachers")
+    is_primary = models.BooleanField(_("primary teacher"), default=False)
+
+    class Meta:
+        verbose_name = _("section teacher")
+        verbose_name_plural = _("section teachers")
+        constraints = [
+            models.UniqueConstraint(fields=["section", "teacher"], name="rosters_sectionteacher_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.teacher} - {self.section}"
+
+
+class Student(models.Model):
+    """A student: only the id, names and grade. No birth dates, demographics or contacts."""
+
+    clever_id = models.CharField(_("Clever ID"), max_length=64, unique=True)
+    first_name = models.CharField(_("first name"), max_length=255, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=255, blank=True)
+    last_name = models.CharField(_("last name"), max_length=255, blank=True)
+    grade = models.CharField(_("grade"), max_length=32, blank=True)
+    # Set when the student has no active enrollment left; cleared when one returns.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+        ordering = ["last_name", "first_name", "clever_id"]
+
+    def __str__(self):
+        return self.full_name or self.clever_id
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class Enrollment(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="enrollments")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
+    # Removals are soft: a student who reappears keeps this row and its primary key.
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [
+            models.UniqueConstraint(fields=["section", "student"], name="rosters_enrollment_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.student} in {self.section}"
+
+
+class SyncRun(models.Model):
+    class Trigger(models.TextChoices):
+        LOGIN = "login", _("Login")
+        BUTTON = "button", _("Sync now button")
+        ADMIN = "admin", _("Admin action")
+        COMMAND = "command", _("Management command")
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCESS = "success", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        DRY_RUN = "dry_run", _("Dry run")
+
+    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="sync_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    removed = models.PositiveIntegerField(_("removed"), default=0)
+    restored = models.PositiveIntegerField(_("restored"), default=0)
+    http_calls = models.PositiveIntegerField(_("HTTP calls"), default=0)
+    # What went wrong, in words a teacher or support person can act on. Never a token.
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["teacher", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.teacher} · {self.get_trigger_display()} · {self.get_outcome_display()}"
+
+
+class DistrictToken(models.Model):
+    """A district-app token that staff enter so syncs can run without a teacher's login."""
+
+    district_id = models.CharField(_("district ID"), max_length=64, unique=True)
+    name = models.CharField(_("district name"), max_length=255, blank=True)
+    token = EncryptedTextField(_("token"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("district token")
+        verbose_name_plural = _("district tokens")
+        ordering = ["name", "district_id"]
+
+    def __str__(self):
+        return self.name or self.district_id

@@ -1,0 +1,49 @@
+"""Fixtures shared by the whole suite.
+
+`clever_sandbox` serves the whole site (and so the sandbox at /sandbox/clever/) on a
+free port in a background thread, points CLEVER_OAUTH_BASE and CLEVER_API_BASE at
+it, and resets the sandbox to its demo data. The real client then talks real HTTP
+to it. The sandbox keeps its state in memory and never touches the database, so
+tests using it can still run inside a rolled-back transaction.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.test.testcases import LiveServerThread
+
+
+@dataclass
+class SandboxHandle:
+    url: str  # the sandbox's base, e.g. http://127.0.0.1:40123/sandbox/clever
+    server_url: str  # the site's root on that server
+    state: object  # sandbox.state.Sandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """Serve the site on 127.0.0.1 on a free port for the whole session."""
+    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield f"http://127.0.0.1:{thread.port}"
+    thread.terminate()
+
+
+@pytest.fixture
+def clever_sandbox(sandbox_server, settings):
+    """Point the product at the sandbox, freshly reset to its demo data."""
+    from sandbox.state import get_sandbox
+
+    base = f"{sandbox_server}/sandbox/clever"
+    settings.CLEVER_OAUTH_BASE = base
+    settings.CLEVER_API_BASE = base
+    settings.CLEVER_SANDBOX_URL = base
+    state = get_sandbox()
+    state.reset()
+    yield SandboxHandle(url=base, server_url=sandbox_server, state=state)
+    state.reset()

@@ -1,0 +1,73 @@
+"""factory-boy factories for the project's models."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from rosters import models as rosters
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password("correct horse battery staple")
+
+
+def clever_id(n: int) -> str:
+    """Return a Clever-like 24-hex id."""
+    return f"{n:024x}"
+
+
+class TeacherFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rosters.Teacher
+
+    clever_id = factory.Sequence(lambda n: clever_id(0xA00000 + n))
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda o: f"{o.first_name}.{o.last_name}@school.example".lower())
+    district_id = clever_id(0xD1)
+    sharing = rosters.Sharing.DISTRICT
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rosters.Section
+
+    clever_id = factory.Sequence(lambda n: clever_id(0xB00000 + n))
+    name = factory.Sequence(lambda n: f"Section {n}")
+    subject = "math"
+    grade = "5"
+    district_id = clever_id(0xD1)
+
+
+class SectionTeacherFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rosters.SectionTeacher
+
+    section = factory.SubFactory(SectionFactory)
+    teacher = factory.SubFactory(TeacherFactory)
+    is_primary = True
+
+
+class StudentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rosters.Student
+
+    clever_id = factory.Sequence(lambda n: clever_id(0xC00000 + n))
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    grade = "5"
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rosters.Enrollment
+
+    section = factory.SubFactory(SectionFactory)
+    student = factory.SubFactory(StudentFactory)
