@@ -123,6 +123,18 @@ ACCOUNT_SESSION_REMEMBER = None
 SOCIALACCOUNT_STORE_TOKENS = False  # tokens we keep are encrypted by rosters (see rosters.fields)
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # email is never trusted for linking
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False  # a new Clever id is asked "Do you already have an account here?"
+# Failed password checks (sign-in page and Clever merge alike): 10 a minute per IP, 5 per 5 minutes per email.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# How long a new Clever identity waits for "Do you already have an account here?" (seconds).
+CLEVER_PENDING_LOGIN_MAX_AGE = env.int("CLEVER_PENDING_LOGIN_MAX_AGE", default=15 * 60)
+# The free trial a Clever Library teacher gets on their first login (days).
+LIBRARY_TRIAL_DAYS = env.int("LIBRARY_TRIAL_DAYS", default=30)
+if DEBUG:
+    # Password-reset emails go to the console in development.
+    EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
 # --- Clever -----------------------------------------------------------------
 CLEVER_CLIENT_ID = env("CLEVER_CLIENT_ID", default="")
