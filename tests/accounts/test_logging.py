@@ -1,0 +1,75 @@
+"""No code, state, token or Authorization value in log output."""
+
+import io
+import logging
+
+import pytest
+
+from cleverproject.logging import REDACTED, RedactSecretsFilter, redact
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ('"GET /accounts/clever/login/callback/?code=c0de123&state=st4te HTTP/1.1" 302 0', "c0de123"),
+        ('"GET /accounts/clever/login/callback/?code=c0de123&state=st4te HTTP/1.1" 302 0', "st4te"),
+        ("redirect_uri=http%3A%2F%2Fapp%2Fcb%3Fcode%3Dc0de123%26state%3Dst4te", "c0de123"),
+        ('{"access_token": "ilc_t0ken", "token_type": "bearer"}', "ilc_t0ken"),
+        ("{'access_token': 'ilc_t0ken'}", "ilc_t0ken"),
+        ("Authorization: Bearer ilc_t0ken", "ilc_t0ken"),
+        ("headers={'Authorization': 'Basic c2VjcmV0OnNlY3JldA=='}", "c2VjcmV0OnNlY3JldA=="),
+        ("POST body code=c0de123&grant_type=authorization_code", "c0de123"),
+    ],
+)
+def test_redact_blanks_secret_values(text, secret):
+    assert secret not in redact(text)
+    assert REDACTED in redact(text)
+
+
+@pytest.mark.parametrize("text", ["HTTP 400 status_code=400", "postcode=12345", "Clever GET /v2.1/me -> 200 in 3 ms"])
+def test_redact_leaves_ordinary_text_alone(text):
+    assert redact(text) == text
+
+
+@pytest.fixture
+def server_log():
+    """What the configured django.server handler prints (settings.LOGGING), captured."""
+    handler = logging.getLogger("django.server").handlers[0]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def test_dev_server_request_lines_are_redacted(server_log):
+    # Exactly what django.core.servers.basehttp.WSGIRequestHandler.log_message does.
+    request_line = "GET /accounts/clever/login/callback/?code=c0de123&state=st4te HTTP/1.1"
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', request_line, "302", "0", extra={"status_code": 302, "server_time": "now"}
+    )
+
+    printed = server_log.getvalue()
+    assert "/accounts/clever/login/callback/?code=[redacted]&state=[redacted]" in printed
+    assert "c0de123" not in printed
+
+
+def test_every_configured_handler_redacts():
+    handlers = [*logging.getLogger().handlers, *logging.getLogger("django.server").handlers]
+    configured = [h for h in handlers if h.get_name() in {"console", "django.server"}]
+
+    assert {h.get_name() for h in configured} == {"console", "django.server"}
+    assert all(any(isinstance(f, RedactSecretsFilter) for f in h.filters) for h in configured)
+
+
+def test_exception_text_is_redacted():
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, None)
+    try:
+        raise ValueError("token refused: access_token=ilc_t0ken")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+
+    RedactSecretsFilter().filter(record)
+
+    assert "ilc_t0ken" not in record.exc_text
