@@ -184,12 +184,16 @@ def test_calls_are_recorded_by_path_and_token_kind(clever_sandbox, token):
 
 def test_recorded_calls_hold_no_credentials(clever_sandbox):
     token = sign_in(clever_sandbox, demo.ZOE_OBRIEN)
+    district = district_token(clever_sandbox, demo.DISTRICT)
     api_get(clever_sandbox, "/v2.0/me", token)
+    api_get(clever_sandbox, "/v2.0/students", district, limit="2", access_token=token, code="a-code-value")
 
     text = repr(clever_sandbox.state.calls)
 
     assert token not in text
-    assert "code=" not in text
+    assert district not in text
+    assert "a-code-value" not in text
+    assert clever_sandbox.state.calls[-1].query == "limit=2"
 
 
 # --- HTTP control ------------------------------------------------------------------------------
