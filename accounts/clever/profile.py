@@ -41,9 +41,8 @@ class CleverProfile:
 
     @classmethod
     def from_dict(cls, data: dict) -> CleverProfile:
-        """Rebuild a profile from `as_dict()` output, ignoring keys it does not know."""
-        known = {field.name for field in fields(cls)}
-        return cls(**{key: str(value or "") for key, value in data.items() if key in known})
+        """Rebuild a profile from `as_dict()` output; unknown keys are ignored, missing ones read as ""."""
+        return cls(**{field.name: str(data.get(field.name) or "") for field in fields(cls)})
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
