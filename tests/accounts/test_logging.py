@@ -4,6 +4,7 @@ import io
 import logging
 
 import pytest
+from django.contrib.auth import get_user
 
 from cleverproject.logging import REDACTED, RedactSecretsFilter, redact
 
@@ -73,3 +74,45 @@ def test_exception_text_is_redacted():
     RedactSecretsFilter().filter(record)
 
     assert "ilc_t0ken" not in record.exc_text
+
+
+@pytest.fixture
+def printed_logs():
+    """Everything the configured handlers (settings.LOGGING) print, captured."""
+    handlers = [*logging.getLogger().handlers, *logging.getLogger("django.server").handlers]
+    configured = [h for h in handlers if h.get_name() in {"console", "django.server"}]
+    stream = io.StringIO()
+    previous = [h.setStream(stream) for h in configured]
+    yield stream
+    for handler, old in zip(configured, previous, strict=True):
+        handler.setStream(old)
+
+
+@pytest.mark.django_db
+def test_no_code_or_token_in_the_logs_of_a_whole_login(client, clever_sandbox, caplog, printed_logs):
+    from sandbox import demo
+    from tests.clever_login import clever_callback, product_get
+
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")
+    clever_sandbox.state.add_fault("/v2.0/teachers/*", 503, times=1)  # a retried call logs a warning too
+
+    trip = clever_callback(client, clever_sandbox, user_id=demo.ZOE_OBRIEN)
+    client.post("/accounts/clever/welcome/create/")
+    replay = product_get(client, trip.callback_url)  # a failed login logs its error
+    bounce = client.get("/accounts/clever/login/callback/", {"code": "portal-code-123"})
+    # What the dev server prints for each of those requests (the test server is quiet).
+    for url in (trip.callback_url, "/accounts/clever/login/callback/?code=portal-code-123"):
+        logging.getLogger("django.server").info(
+            '"%s" %s %s', f"GET {url} HTTP/1.1", "302", "0", extra={"status_code": 302, "server_time": "now"}
+        )
+
+    token = clever_sandbox.state.user_token(demo.ZOE_OBRIEN)
+    assert get_user(client).is_authenticated
+    assert replay.status_code == 401
+    assert bounce.status_code == 302
+    assert caplog.records  # the login did log: requests to Clever, the retry, the failed replay
+    for secret in (trip.code, token, "portal-code-123"):
+        assert secret not in caplog.text
+        assert secret not in printed_logs.getvalue()
+    assert "code=[redacted]" in printed_logs.getvalue()
