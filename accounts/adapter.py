@@ -32,9 +32,11 @@ def _is_clever(sociallogin) -> bool:
 
 class AccountAdapter(DefaultAccountAdapter):
     def post_login(self, request: HttpRequest, user, **kwargs):
-        """Run right after anyone signs in. After a Clever login (existing, created or merged
-        account), keep the teacher's fresh token and sync their roster; that never fails the login."""
+        """Run right after anyone signs in (password or Clever). After a Clever login (existing,
+        created or merged account), keep the teacher's fresh token and sync their roster;
+        that never fails the login."""
         response = super().post_login(request, user, **kwargs)
+        pending_login_clear(request)  # a Clever identity left waiting is not for this session any more
         sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
         if _is_clever(sociallogin) and sociallogin.token:
             teacher = teacher_for_user(user=user)

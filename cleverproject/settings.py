@@ -125,6 +125,7 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # email is never trusted for linking
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+ACCOUNT_USER_DISPLAY = str  # the name (or email) in messages, never "clever-<id>"
 SOCIALACCOUNT_AUTO_SIGNUP = False  # a new Clever id is asked "Do you already have an account here?"
 # Failed password checks (sign-in page and Clever merge alike): 10 a minute per IP, 5 per 5 minutes per email.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}

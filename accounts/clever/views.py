@@ -52,12 +52,13 @@ class CleverLoginError(ProviderException):
 
 class CleverOAuth2Client(OAuth2Client):
     def get_redirect_url(self, authorization_url, scope, extra_params) -> str:
-        params = {"response_type": "code", "client_id": self.consumer_key, "redirect_uri": self.callback_url}
+        # Extra parameters (district_id, ...) never override the ones that make the login ours.
+        params = dict(extra_params)
+        params.update(response_type="code", client_id=self.consumer_key, redirect_uri=self.callback_url)
         if scope:
             params["scope"] = self.scope_delimiter.join(scope)
         if self.state:
             params["state"] = self.state
-        params.update(extra_params)
         return f"{authorization_url}?{urlencode(params)}"
 
     def get_access_token(self, code, pkce_code_verifier=None, extra_data=None):

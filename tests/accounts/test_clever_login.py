@@ -272,3 +272,17 @@ def test_other_users_are_untouched(client, clever_sandbox):
 
     assert User.objects.get(pk=bystander.pk).plan == User.Plan.FREE
     assert signed_in(client) != bystander
+
+
+def test_request_parameters_cannot_redirect_the_login_elsewhere(client, clever_sandbox):
+    url = clever_start_with_query(client, "auth_params=redirect_uri%3Dhttps%3A%2F%2Fevil.example%2F%26state%3Dx")
+
+    query = parse_qs(urlsplit(url).query)
+    assert query["redirect_uri"] == ["http://testserver/accounts/clever/login/callback/"]
+    assert query["state"] != ["x"]
+
+
+def clever_start_with_query(client, query: str) -> str:
+    response = client.post(f"/accounts/clever/login/?{query}")
+    assert response.status_code == 302
+    return response["Location"]
