@@ -18,7 +18,7 @@ from tests.clever_login import (
     clever_start,
     product_get,
 )
-from tests.factories import UserFactory, clever_teacher_user
+from tests.factories import CleverSocialAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -125,14 +125,14 @@ def test_teacher_without_email_still_gets_an_account(client, clever_sandbox):
     assert user.teacher.clever_id == demo.RUTH_OKAFOR
 
 
-def test_new_library_teacher_gets_a_trial_shown_with_its_end_date(client, clever_sandbox):
+def test_new_library_teacher_gets_a_trial_shown_with_its_end_date(client, clever_sandbox, account_page):
     clever_login(client, clever_sandbox, user_id=demo.HANNAH_MULLER)
 
     user = signed_in(client)
     assert user.plan == User.Plan.TRIAL
     assert user.trial_active
     assert (user.teacher.sharing, user.teacher.district_id) == (Sharing.LIBRARY, "")
-    assert "free trial from the Clever Library until" in client.get("/account/").content.decode()
+    assert "free trial from the Clever Library until" in account_page(user).content.decode()
 
 
 def test_library_teacher_moves_to_premium_when_the_district_shares_them(client, clever_sandbox):
@@ -245,9 +245,9 @@ def test_unsafe_next_on_the_login_url_itself(client, clever_sandbox):
 
 
 def test_clever_cannot_be_disconnected_by_the_teacher(client):
-    user = clever_teacher_user()  # a merged account: it has a password, so only our rule stops it
-    client.force_login(user)
-    account = SocialAccount.objects.get(user=user)
+    # A merged account has a password, so only our rule stops the removal.
+    account = CleverSocialAccountFactory(user=UserFactory())
+    client.force_login(account.user)
 
     page = client.post("/accounts/3rdparty/", {"account": account.pk})
 

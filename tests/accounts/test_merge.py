@@ -82,7 +82,8 @@ def test_the_merge_rotates_the_session_key_and_ends_the_accounts_other_sessions(
     priya_pending.post(LINK, {"email": PRIYA_EMAIL, "password": PASSWORD})
 
     assert priya_pending.session.session_key != key_before
-    assert priya_pending.get("/account/").status_code == 200
+    assert signed_in(priya_pending) == local_priya
+    assert signed_in(elsewhere) is None
     signed_out = elsewhere.get("/account/")
     assert signed_out.status_code == 302
     assert signed_out["Location"].startswith("/accounts/login/")

@@ -78,12 +78,11 @@ def test_staff_ending_a_trial_to_free_is_kept_on_library_logins():
     assert User.objects.get(pk=user.pk).plan == User.Plan.FREE
 
 
-def test_trial_banner_and_account_page_show_the_end_date(client):
+def test_trial_banner_and_account_page_show_the_end_date(account_page):
     end = timezone.now() + timedelta(days=12)
     user = clever_teacher_user(sharing=Sharing.LIBRARY, plan=User.Plan.TRIAL, trial_ends_at=end)
-    client.force_login(user)
 
-    page = client.get("/account/")
+    page = account_page(user)
 
     text = page.content.decode()
     assert page.status_code == 200
@@ -95,11 +94,10 @@ def test_trial_banner_and_account_page_show_the_end_date(client):
     assert "Edit your onboarding answers" in text
 
 
-def test_account_page_of_a_district_teacher(client):
+def test_account_page_of_a_district_teacher(account_page):
     user = clever_teacher_user(sharing=Sharing.DISTRICT, plan=User.Plan.PREMIUM)
-    client.force_login(user)
 
-    text = client.get("/account/").content.decode()
+    text = account_page(user).content.decode()
 
     assert "Premium" in text
     assert "Your district shares this app with you." in text
@@ -113,7 +111,11 @@ def test_account_page_needs_a_signed_in_user(client):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_account_link_in_the_nav(client):
-    client.force_login(UserFactory())
+def test_account_page_of_a_local_account(client):
+    client.force_login(UserFactory(first_name="Lou", last_name="Local"))
 
-    assert 'href="/account/"' in client.get("/account/").content.decode()
+    text = client.get("/account/").content.decode()
+
+    assert "Lou Local" in text
+    assert "This account is not connected to Clever." in text
+    assert 'href="/account/"' in text  # the nav link
