@@ -286,3 +286,19 @@ def clever_start_with_query(client, query: str) -> str:
     response = client.post(f"/accounts/clever/login/?{query}")
     assert response.status_code == 302
     return response["Location"]
+
+
+def test_a_teacher_row_owned_by_another_account_is_refused_not_stolen(client, clever_sandbox):
+    clever_login(client, clever_sandbox, user_id=demo.JOSE_NUNEZ)
+    owner = signed_in(client)
+    client.post("/accounts/logout/")
+    someone_else = UserFactory()
+    Teacher.objects.filter(clever_id=demo.JOSE_NUNEZ).update(user=someone_else)  # e.g. an admin's edit
+
+    trip = clever_callback(client, clever_sandbox, user_id=demo.JOSE_NUNEZ)
+
+    assert trip.response.status_code == 409
+    assert "already connected to another account" in trip.response.content.decode()
+    assert signed_in(client) is None
+    assert Teacher.objects.get(clever_id=demo.JOSE_NUNEZ).user == someone_else
+    assert SocialAccount.objects.get(uid=demo.JOSE_NUNEZ).user == owner
