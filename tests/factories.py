@@ -18,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-def clever_id(n: int) -> str:
+def make_clever_id(n: int) -> str:
     """Return a Clever-like 24-hex id."""
     return f"{n:024x}"
 
@@ -27,11 +27,11 @@ class TeacherFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = rosters.Teacher
 
-    clever_id = factory.Sequence(lambda n: clever_id(0xA00000 + n))
+    clever_id = factory.Sequence(lambda n: make_clever_id(0xA00000 + n))
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda o: f"{o.first_name}.{o.last_name}@school.example".lower())
-    district_id = clever_id(0xD1)
+    district_id = make_clever_id(0xD1)
     sharing = rosters.Sharing.DISTRICT
 
 
@@ -39,11 +39,11 @@ class SectionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = rosters.Section
 
-    clever_id = factory.Sequence(lambda n: clever_id(0xB00000 + n))
+    clever_id = factory.Sequence(lambda n: make_clever_id(0xB00000 + n))
     name = factory.Sequence(lambda n: f"Section {n}")
     subject = "math"
     grade = "5"
-    district_id = clever_id(0xD1)
+    district_id = make_clever_id(0xD1)
 
 
 class SectionTeacherFactory(factory.django.DjangoModelFactory):
@@ -59,7 +59,7 @@ class StudentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = rosters.Student
 
-    clever_id = factory.Sequence(lambda n: clever_id(0xC00000 + n))
+    clever_id = factory.Sequence(lambda n: make_clever_id(0xC00000 + n))
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     grade = "5"
