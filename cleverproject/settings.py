@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: sends teachers who have not finished onboarding to /onboarding/.
+    "onboarding.middleware.OnboardingGateMiddleware",
 ]
 
 ROOT_URLCONF = "cleverproject.urls"

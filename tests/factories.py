@@ -23,6 +23,10 @@ def clever_id(n: int) -> str:
     return f"{n:024x}"
 
 
+# Module-level: inside a factory class body, `clever_id` names that factory's own attribute.
+DISTRICT_ID = clever_id(0xD1)
+
+
 class TeacherFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = rosters.Teacher
@@ -31,7 +35,7 @@ class TeacherFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda o: f"{o.first_name}.{o.last_name}@school.example".lower())
-    district_id = clever_id(0xD1)
+    district_id = DISTRICT_ID
     sharing = rosters.Sharing.DISTRICT
 
 
@@ -43,7 +47,7 @@ class SectionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Section {n}")
     subject = "math"
     grade = "5"
-    district_id = clever_id(0xD1)
+    district_id = DISTRICT_ID
 
 
 class SectionTeacherFactory(factory.django.DjangoModelFactory):
