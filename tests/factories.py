@@ -75,3 +75,41 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
     section = factory.SubFactory(SectionFactory)
     student = factory.SubFactory(StudentFactory)
+
+
+# --- onboarding -----------------------------------------------------------------
+
+from onboarding import models as onboarding  # noqa: E402 - onboarding's factories are kept together here
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = onboarding.Question
+
+    label = factory.Sequence(lambda n: f"Question {n}")
+    kind = onboarding.Question.Kind.SHORT_TEXT
+    order = factory.Sequence(lambda n: 100 + n)
+    required_for_district = False
+    required_for_library = False
+
+
+class OnboardingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = onboarding.Onboarding
+
+    user = factory.SubFactory(UserFactory)
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = onboarding.Answer
+
+    onboarding = factory.SubFactory(OnboardingFactory)
+    question = factory.SubFactory(QuestionFactory)
+    label = factory.LazyAttribute(lambda o: o.question.label)
+    value = ""
+
+
+class StaffUserFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
