@@ -17,7 +17,7 @@ from .models import Answer, Onboarding, Question
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     form = QuestionAdminForm
-    list_display = ("label", "kind", "prefill", "required_for_district", "required_for_library", "order", "active")
+    list_display = ("label", "kind", "prefill", "district_must_answer", "library_must_answer", "order", "active")
     list_display_links = ("label",)
     list_editable = ("order", "active")
     list_filter = ("active", "kind", "required_for_district", "required_for_library", "prefill")
@@ -47,6 +47,15 @@ class QuestionAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+    # Short column titles: the list has to fit order and active next to them.
+    @admin.display(description=_("required: district"), boolean=True, ordering="required_for_district")
+    def district_must_answer(self, obj):
+        return obj.required_for_district
+
+    @admin.display(description=_("required: Library"), boolean=True, ordering="required_for_library")
+    def library_must_answer(self, obj):
+        return obj.required_for_library
 
 
 class AnswerInline(admin.TabularInline):
