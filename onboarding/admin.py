@@ -145,7 +145,7 @@ class OnboardingAdmin(admin.ModelAdmin):
     def is_finished(self, obj):
         return obj.is_finished
 
-    @admin.action(description=_("Export the answers of the selected teachers (CSV)"))
+    @admin.action(description=_("Export the answers of the selected teachers (CSV)"), permissions=["view"])
     def export_answers_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")

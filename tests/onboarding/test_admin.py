@@ -5,6 +5,8 @@ import io
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onboarding import services
@@ -313,3 +315,35 @@ def test_reset_forgets_the_answers_and_asks_the_teacher_again(staff_client, clie
     client.force_login(district_teacher.user)
     assert client.get("/classes/")["Location"] == FORM_URL
     assert client.get(FORM_URL).context["form"][field_name(questions["Email"])].value() == district_teacher.email
+
+
+def make_answered_teachers(count, questions):
+    for _ in range(count):
+        user = TeacherFactory(user=UserFactory()).user
+        services.onboarding_submit(
+            user=user,
+            answers={questions["Email"]: "t@example.org", questions["Subjects you teach"]: ["math"]},
+        )
+
+
+def queries_for(staff_client, *args, **kwargs) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.post(*args, **kwargs) if kwargs.get("data") else staff_client.get(*args)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_onboarding_list_and_the_export_do_not_query_per_teacher(staff_client, questions):
+    make_answered_teachers(1, questions)
+    list_few = queries_for(staff_client, ONBOARDINGS)
+    export = {
+        "action": "export_answers_csv",
+        ACTION_CHECKBOX_NAME: list(Onboarding.objects.values_list("pk", flat=True)),
+    }
+    export_few = queries_for(staff_client, ONBOARDINGS, data=export)
+
+    make_answered_teachers(4, questions)
+    export[ACTION_CHECKBOX_NAME] = list(Onboarding.objects.values_list("pk", flat=True))
+
+    assert queries_for(staff_client, ONBOARDINGS) == list_few
+    assert queries_for(staff_client, ONBOARDINGS, data=export) == export_few
