@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "django_countries",
     "accounts",
     "rosters",
     "onboarding",
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: sends teachers who have not finished onboarding to /onboarding/.
+    "onboarding.middleware.OnboardingGateMiddleware",
 ]
 
 ROOT_URLCONF = "cleverproject.urls"
