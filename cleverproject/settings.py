@@ -151,6 +151,8 @@ CLEVER_API_BASE = env(
 # Seconds to wait for Clever on one request, and the longest we honour a rate-limit wait.
 CLEVER_HTTP_TIMEOUT = env.float("CLEVER_HTTP_TIMEOUT", default=10.0)
 CLEVER_RETRY_MAX_WAIT = env.float("CLEVER_RETRY_MAX_WAIT", default=30.0)
+# Records per page when a district-app token pages through a list (Clever allows up to 10000).
+CLEVER_PAGE_SIZE = env.int("CLEVER_PAGE_SIZE", default=1000)
 # How many sections' students one sync fetches at once.
 CLEVER_SYNC_CONCURRENCY = env.int("CLEVER_SYNC_CONCURRENCY", default=8)
 

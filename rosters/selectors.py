@@ -1,6 +1,6 @@
 """Reads of the roster, with their joins already applied."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from .models import Enrollment, Section, SectionTeacher, SyncRun, Teacher
@@ -52,7 +52,7 @@ def section_enrollments(*, section: Section) -> QuerySet[Enrollment]:
     return (
         Enrollment.objects.filter(section=section)
         .select_related("student")
-        .order_by("removed_at", "student__last_name", "student__first_name", "pk")
+        .order_by(F("removed_at").asc(nulls_first=True), "student__last_name", "student__first_name", "pk")
     )
 
 

@@ -224,14 +224,16 @@ def _link_teachers(
             wanted[(section_pks[section.id], teacher_id)] = teacher_id == section.teacher_id
 
     teacher_ids = sorted({teacher_id for _, teacher_id in wanted})
-    Teacher.objects.bulk_create(
-        [
-            Teacher(clever_id=teacher_id, sharing=teacher.sharing, district_id=teacher.district_id)
-            for teacher_id in teacher_ids
-        ],
-        ignore_conflicts=True,
-    )
     teacher_pks = dict(Teacher.objects.filter(clever_id__in=teacher_ids).values_list("clever_id", "pk"))
+    if missing := [teacher_id for teacher_id in teacher_ids if teacher_id not in teacher_pks]:
+        Teacher.objects.bulk_create(
+            [
+                Teacher(clever_id=teacher_id, sharing=teacher.sharing, district_id=teacher.district_id)
+                for teacher_id in missing
+            ],
+            ignore_conflicts=True,  # a concurrent sync may have just created the same co-teacher
+        )
+        teacher_pks.update(Teacher.objects.filter(clever_id__in=missing).values_list("clever_id", "pk"))
 
     existing = {
         (section_pk, teacher_pk): (pk, is_primary)
@@ -273,16 +275,22 @@ def _upsert_students(snapshot: RosterSnapshot, counts: SyncCounts) -> dict[str, 
     students = {student.id: student for section_students in snapshot.students.values() for student in section_students}
     existing = {
         row[0]: row[1:]
-        for row in Student.objects.filter(clever_id__in=list(students)).values_list("clever_id", "pk", *STUDENT_FIELDS)
+        for row in Student.objects.filter(clever_id__in=list(students)).values_list(
+            "clever_id", "pk", "archived_at", *STUDENT_FIELDS
+        )
     }
     pks = {clever_id: row[0] for clever_id, row in existing.items()}
+    # Students in the fetch are active again (their enrollments are restored or created below).
+    archived = [row[0] for row in existing.values() if row[1] is not None]
+    if archived:
+        Student.objects.filter(pk__in=archived).update(archived_at=None, updated_at=timezone.now())
     to_write = []
     for student_id in sorted(students):
         values = _student_values(students[student_id])
         current = existing.get(student_id)
         if current is None:
             counts.created += 1
-        elif tuple(current[1:]) != tuple(values.values()):
+        elif tuple(current[2:]) != tuple(values.values()):
             counts.updated += 1
         else:
             continue
@@ -338,14 +346,6 @@ def _sync_enrollments(
     remove = [pk for key, (pk, removed_at) in existing.items() if key not in desired and removed_at is None]
     if remove:
         counts.removed += _remove_enrollments(Enrollment.objects.filter(pk__in=remove), now)
-    # Students in the fetch are active again.
-    Student.objects.filter(pk__in=[student_pks[s] for s in _student_ids(snapshot)], archived_at__isnull=False).update(
-        archived_at=None, updated_at=now
-    )
-
-
-def _student_ids(snapshot: RosterSnapshot) -> set[str]:
-    return {student.id for students in snapshot.students.values() for student in students}
 
 
 def _remove_enrollments(enrollments, now) -> int:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from rosters.models import SyncRun
 from tests.factories import (
     EnrollmentFactory,
+    OnboardingFactory,
     SectionFactory,
     SectionTeacherFactory,
     StudentFactory,
@@ -18,9 +19,16 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+def onboarded_teacher(**kwargs):
+    """Return a signed-up Clever teacher who has finished onboarding (so the gate lets them through)."""
+    user = UserFactory()
+    OnboardingFactory(user=user, finished_at=timezone.now())
+    return TeacherFactory(user=user, **kwargs)
+
+
 @pytest.fixture
 def teacher():
-    return TeacherFactory(user=UserFactory(), first_name="Ada", last_name="Lovelace")
+    return onboarded_teacher(first_name="Ada", last_name="Lovelace")
 
 
 def _section_with_students(teacher, *, name, students, removed=0, **kwargs):
@@ -119,7 +127,7 @@ def test_students_are_hidden_from_other_teachers_and_anonymous_visitors(client, 
     url = reverse("rosters:section", args=[section.pk])
 
     assert client.get(url).status_code == 302  # to the sign-in page
-    other = TeacherFactory(user=UserFactory())
+    other = onboarded_teacher()
     client.force_login(other.user)
     assert client.get(url).status_code == 404
     assert client.get(reverse("rosters:section", args=[section.pk + 999])).status_code == 404
