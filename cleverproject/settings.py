@@ -134,6 +134,9 @@ CLEVER_SANDBOX = env.bool("CLEVER_SANDBOX", default=DEBUG and not CLEVER_CLIENT_
 # Where the sandbox is reached from this server; only used when CLEVER_SANDBOX is on.
 CLEVER_SANDBOX_URL = env("CLEVER_SANDBOX_URL", default="http://127.0.0.1:8000/sandbox/clever")
 CLEVER_SANDBOX_DATA = env("CLEVER_SANDBOX_DATA", default="")
+# The sandbox app's registered redirect URIs, the first being the primary one (Portal launches).
+# Empty: the product's callback path on a local host, the request's host, or an ALLOWED_HOSTS host.
+CLEVER_SANDBOX_REDIRECT_URIS = env.list("CLEVER_SANDBOX_REDIRECT_URIS", default=[])
 if CLEVER_SANDBOX:
     CLEVER_CLIENT_ID = CLEVER_CLIENT_ID or "sandbox-client-id"
     CLEVER_CLIENT_SECRET = CLEVER_CLIENT_SECRET or "sandbox-client-secret"

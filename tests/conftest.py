@@ -43,6 +43,8 @@ def clever_sandbox(sandbox_server, settings):
     settings.CLEVER_OAUTH_BASE = base
     settings.CLEVER_API_BASE = base
     settings.CLEVER_SANDBOX_URL = base
+    # As LiveServerTestCase does: tests run with DEBUG off, so the server's host must be allowed.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
     state = get_sandbox()
     state.reset()
     yield SandboxHandle(url=base, server_url=sandbox_server, state=state)
