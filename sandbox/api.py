@@ -115,7 +115,10 @@ def _answer(request, sandbox: Sandbox, identity: Identity, version: str, rest: s
     segments = [segment for segment in rest.split("/") if segment]
     if segments == ["me"]:
         with sandbox.lock:
-            return json_response(_me(sandbox, identity, version))
+            body = _me(sandbox, identity, version)
+        if body is None:  # the user was removed while this request was on its way
+            return api_error(401, "Unauthorized: invalid or revoked token", error="unauthorized")
+        return json_response(body)
     route = _route(segments)
     if route is None:
         return api_error(404, NOT_FOUND_MESSAGE, error="not_found")
@@ -139,13 +142,15 @@ def _route(segments: list[str]) -> _Route | None:
     return route
 
 
-def _me(sandbox: Sandbox, identity: Identity, version: str) -> dict:
+def _me(sandbox: Sandbox, identity: Identity, version: str) -> dict | None:
     if identity.is_district:
         data = {"id": identity.id, "type": "district"}
         canonical = f"/{version}/districts/{identity.id}"
         links = [{"rel": "self", "uri": "/me"}, {"rel": "canonical", "uri": canonical}]
         return {"type": "district", "data": data, "links": links}
     record = sandbox.roster.get(identity.user_kind, identity.id)
+    if record is None:
+        return None
     user_type = USER_TYPES[identity.user_kind]
     data = {"id": identity.id, "type": user_type}
     district = record.get("district")
@@ -240,6 +245,8 @@ def _user_may_read(roster: Roster, identity: Identity, route: _Route) -> bool:
     if route.record_id is None:
         return False
     me = roster.get(identity.user_kind, identity.id)
+    if me is None:
+        return False
     library = identity.user_kind in ("teachers", "students") and is_library(me)
     if route.kind == identity.user_kind and route.record_id == identity.id:
         allowed = (LIBRARY_OWN_RECORD_SUBRESOURCES if library else OWN_RECORD_SUBRESOURCES)[identity.user_kind]

@@ -58,20 +58,26 @@ def directory(sandbox: Sandbox, *, district_id: str = "", per_group: int = SHOWN
             if district_id and did != district_id:
                 continue
             district = roster.get("districts", did)
-            groups = [
-                _group(roster, _("District admins"), "district_admins", roster.in_district("district_admins", did))
-            ]
-            for school_id in roster.in_district("schools", did):
-                school = roster.get("schools", school_id)
-                for title, kind in ((_("Teachers"), "teachers"), (_("Students"), "students")):
-                    ids = [i for i in roster.in_school(kind, school_id) if roster.get(kind, i)["school"] == school_id]
+            schools = [roster.get("schools", i) for i in roster.in_district("schools", did)]
+            groups = []
+            # Teachers first (whom the sandbox is mostly for), then students, then admins.
+            for title, kind in ((_("Teachers"), "teachers"), (_("Students"), "students")):
+                for school in schools:
+                    ids = [
+                        i
+                        for i in roster.in_school(kind, school["id"])
+                        if roster.get(kind, i)["school"] == school["id"]
+                    ]
                     groups.append(_group(roster, f"{school['name']} · {title}", kind, ids, per_group))
+            for school in schools:
                 admins = [
                     i
                     for i in roster.in_district("school_admins", did)
-                    if school_id in roster.get("school_admins", i)["schools"]
+                    if school["id"] in roster.get("school_admins", i)["schools"]
                 ]
                 groups.append(_group(roster, f"{school['name']} · {_('School admins')}", "school_admins", admins))
+            admins = roster.in_district("district_admins", did)
+            groups.append(_group(roster, _("District admins"), "district_admins", admins))
             blocks.append(Block(title=district["name"], subtitle=did, groups=[g for g in groups if g.people]))
         if not district_id:
             groups = []

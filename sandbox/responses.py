@@ -12,6 +12,7 @@ import binascii
 import functools
 import json
 import time
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -20,6 +21,7 @@ from .faults import Fault
 from .state import Call, get_sandbox
 
 JSON = "application/json; charset=utf-8"
+SECRET_PARAMS = frozenset({"code", "access_token", "token", "client_secret", "refresh_token", "id_token"})
 
 
 def json_response(body: object, *, status: int = 200, headers: dict | None = None) -> HttpResponse:
@@ -106,7 +108,7 @@ def instrumented(view):
         sandbox = get_sandbox()
         path = sandbox_path(request)
         call = sandbox.record_call(
-            Call(method=request.method, path=path, query=request.META.get("QUERY_STRING", ""), token_kind="")
+            Call(method=request.method, path=path, query=_loggable_query(request), token_kind="")
         )
         call.token_kind = token_kind(request)
         fault = sandbox.take_fault(request.method, path)
@@ -118,6 +120,12 @@ def instrumented(view):
         return response
 
     return wrapper
+
+
+def _loggable_query(request: HttpRequest) -> str:
+    """Return the query string without anything secret a careless client might have put there."""
+    pairs = [(key, value) for key, value in request.GET.items() if key.lower() not in SECRET_PARAMS]
+    return urlencode(pairs)
 
 
 def fault_response(fault: Fault) -> HttpResponse:

@@ -146,7 +146,7 @@ def test_the_products_client_retries_through_one_503(clever_sandbox, token):
     with CleverClient(token=token, paginate=True, api_base=clever_sandbox.url, sleep=lambda seconds: None) as client:
         students = client.section_students(demo.BIOLOGY)
 
-    assert len(students) == 24
+    assert {s.id for s in students} == set(clever_sandbox.state.get("sections", demo.BIOLOGY)["students"])
     assert clever_sandbox.state.count_calls("/v2.0/sections/*/students") == 2
 
 
@@ -184,12 +184,16 @@ def test_calls_are_recorded_by_path_and_token_kind(clever_sandbox, token):
 
 def test_recorded_calls_hold_no_credentials(clever_sandbox):
     token = sign_in(clever_sandbox, demo.ZOE_OBRIEN)
+    district = district_token(clever_sandbox, demo.DISTRICT)
     api_get(clever_sandbox, "/v2.0/me", token)
+    api_get(clever_sandbox, "/v2.0/students", district, limit="2", access_token=token, code="a-code-value")
 
     text = repr(clever_sandbox.state.calls)
 
     assert token not in text
-    assert "code=" not in text
+    assert district not in text
+    assert "a-code-value" not in text
+    assert clever_sandbox.state.calls[-1].query == "limit=2"
 
 
 # --- HTTP control ------------------------------------------------------------------------------
