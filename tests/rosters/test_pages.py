@@ -142,3 +142,21 @@ def test_staff_with_the_permission_can_see_any_section(client, teacher):
     staff.user_permissions.add(Permission.objects.get(codename="view_student"))
     client.force_login(staff)
     assert client.get(reverse("rosters:section", args=[section.pk])).status_code == 200
+
+
+def test_sync_now_brings_the_teachers_classes_from_clever(client, clever_sandbox):
+    from rosters.models import Teacher
+    from sandbox import demo
+
+    teacher = onboarded_teacher(clever_id=demo.RUTH_OKAFOR)
+    Teacher.objects.filter(pk=teacher.pk).update(token=clever_sandbox.state.user_token(demo.RUTH_OKAFOR))
+    client.force_login(teacher.user)
+
+    response = client.post(reverse("rosters:sync"), follow=True)
+
+    page = response.content.decode()
+    assert "Your classes are up to date with Clever." in page
+    assert "Grade 3 Homeroom - Okafor" in page
+    assert "Reading - Okafor - 2" in page
+    again = client.post(reverse("rosters:sync"), follow=True).content.decode()
+    assert "Your classes were already up to date with Clever." in again
