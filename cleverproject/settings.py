@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "django_countries",
     "accounts",
     "rosters",
     "onboarding",
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: sends teachers who have not finished onboarding to /onboarding/.
+    "onboarding.middleware.OnboardingGateMiddleware",
 ]
 
 ROOT_URLCONF = "cleverproject.urls"
@@ -83,8 +86,10 @@ WSGI_APPLICATION = "cleverproject.wsgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a lock instead of failing at once when two threads write.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    DATABASES["default"]["ENGINE"] = "cleverproject.sqlite3"  # SQLite's real parameter limit
+    # Writers take the lock when their transaction begins and wait for it, instead of
+    # failing with "database is locked" when two syncs overlap.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -159,6 +164,10 @@ CLEVER_API_BASE = env(
 # Seconds to wait for Clever on one request, and the longest we honour a rate-limit wait.
 CLEVER_HTTP_TIMEOUT = env.float("CLEVER_HTTP_TIMEOUT", default=10.0)
 CLEVER_RETRY_MAX_WAIT = env.float("CLEVER_RETRY_MAX_WAIT", default=30.0)
+# Records per page when a district-app token pages through a list (Clever allows up to 10000).
+CLEVER_PAGE_SIZE = env.int("CLEVER_PAGE_SIZE", default=1000)
+# How many sections' students one sync fetches at once.
+CLEVER_SYNC_CONCURRENCY = env.int("CLEVER_SYNC_CONCURRENCY", default=8)
 
 SOCIALACCOUNT_PROVIDERS = {
     "clever": {

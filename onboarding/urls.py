@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "onboarding"
-urlpatterns = []
+urlpatterns = [
+    path("", views.questionnaire, name="form"),
+]

@@ -30,7 +30,6 @@ from django.utils.translation import gettext_lazy as _
 logger = logging.getLogger(__name__)
 
 ME_PATH = "/v2.1/me"
-DEFAULT_PAGE_SIZE = 1000  # Clever allows up to 10000; its own Python client used 1000.
 MAX_ATTEMPTS = 4
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds; doubles each attempt, with jitter
@@ -458,7 +457,7 @@ class CleverClient:
         *,
         token: str,
         paginate: bool = False,
-        page_size: int = DEFAULT_PAGE_SIZE,
+        page_size: int | None = None,
         api_base: str | None = None,
         timeout: float | None = None,
         max_wait: float | None = None,
@@ -466,7 +465,7 @@ class CleverClient:
     ):
         self._token = token
         self.paginate = paginate
-        self.page_size = page_size
+        self.page_size = page_size or settings.CLEVER_PAGE_SIZE
         self.api_base = (api_base or settings.CLEVER_API_BASE).rstrip("/")
         self._http = _Http(timeout=timeout, max_wait=max_wait, sleep=sleep)
 

@@ -158,7 +158,6 @@ class SyncRun(models.Model):
         RUNNING = "running", _("Running")
         SUCCESS = "success", _("Succeeded")
         FAILED = "failed", _("Failed")
-        DRY_RUN = "dry_run", _("Dry run")
 
     teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="sync_runs")
     requested_by = models.ForeignKey(
@@ -173,8 +172,10 @@ class SyncRun(models.Model):
     removed = models.PositiveIntegerField(_("removed"), default=0)
     restored = models.PositiveIntegerField(_("restored"), default=0)
     http_calls = models.PositiveIntegerField(_("HTTP calls"), default=0)
-    # What went wrong, in words a teacher or support person can act on. Never a token.
+    # What went wrong: `error` for staff (the kind of failure and Clever's own words),
+    # `message` for the teacher. Neither ever holds a token.
     error = models.TextField(_("error"), blank=True)
+    message = models.TextField(_("message to the teacher"), blank=True)
 
     class Meta:
         verbose_name = _("sync run")

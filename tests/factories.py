@@ -23,6 +23,9 @@ def make_clever_id(n: int) -> str:
     return f"{n:024x}"
 
 
+DISTRICT_ID = make_clever_id(0xD1)
+
+
 class TeacherFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = rosters.Teacher
@@ -31,7 +34,7 @@ class TeacherFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda o: f"{o.first_name}.{o.last_name}@school.example".lower())
-    district_id = make_clever_id(0xD1)
+    district_id = DISTRICT_ID
     sharing = rosters.Sharing.DISTRICT
 
 
@@ -43,7 +46,7 @@ class SectionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Section {n}")
     subject = "math"
     grade = "5"
-    district_id = make_clever_id(0xD1)
+    district_id = DISTRICT_ID
 
 
 class SectionTeacherFactory(factory.django.DjangoModelFactory):
@@ -73,6 +76,47 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
     student = factory.SubFactory(StudentFactory)
 
 
+# --- onboarding -----------------------------------------------------------------
+
+from onboarding import models as onboarding  # noqa: E402 - onboarding's factories are kept together here
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = onboarding.Question
+
+    label = factory.Sequence(lambda n: f"Question {n}")
+    kind = onboarding.Question.Kind.SHORT_TEXT
+    order = factory.Sequence(lambda n: 100 + n)
+    required_for_district = False
+    required_for_library = False
+
+
+class OnboardingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = onboarding.Onboarding
+
+    user = factory.SubFactory(UserFactory)
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = onboarding.Answer
+
+    onboarding = factory.SubFactory(OnboardingFactory)
+    question = factory.SubFactory(QuestionFactory)
+    label = factory.LazyAttribute(lambda o: o.question.label)
+    value = ""
+
+
+class StaffUserFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+# --- accounts -------------------------------------------------------------------
+
+
 class CleverSocialAccountFactory(factory.django.DjangoModelFactory):
     """A Clever identity (allauth SocialAccount) linked to a user."""
 
@@ -89,6 +133,6 @@ def clever_teacher_user(*, clever_id: str | None = None, sharing=rosters.Sharing
     """Return a user linked to Clever the way a Clever login leaves them: SocialAccount plus Teacher."""
     user = UserFactory(**user_fields)
     account = CleverSocialAccountFactory(user=user, **({"uid": clever_id} if clever_id else {}))
-    district_id = "" if sharing == rosters.Sharing.LIBRARY else make_clever_id(0xD1)
+    district_id = "" if sharing == rosters.Sharing.LIBRARY else DISTRICT_ID
     TeacherFactory(clever_id=account.uid, user=user, sharing=sharing, district_id=district_id)
     return user

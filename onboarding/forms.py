@@ -1,0 +1,139 @@
+"""The questionnaire form, built from the active questions; and the admin's question form."""
+
+import hashlib
+from dataclasses import dataclass
+
+from django import forms
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .models import Question
+
+FIELD_PREFIX = "q_"
+VERSION_FIELD = "version"
+_VERSION_SALT = "onboarding.form-version"
+
+TAMPERED_MESSAGE = _(
+    "This form was changed before it reached us, so nothing was saved. Please check your answers and send it again."
+)
+OUTDATED_MESSAGE = _(
+    "The questions changed while you were answering, so nothing was saved. Please check your answers and "
+    "send them again."
+)
+
+
+def questions_digest(questions: list[Question]) -> str:
+    """Return a fingerprint of the questions as shown: it changes when staff edit, add or hide one."""
+    fingerprint = "|".join(f"{question.pk}:{question.updated_at.isoformat()}" for question in questions)
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:20]
+
+
+@dataclass
+class Row:
+    """One question as the template shows it."""
+
+    field: forms.BoundField
+    from_clever: bool
+
+
+class OnboardingForm(forms.Form):
+    """One field per active question, initially the saved answer, else what Clever told us.
+
+    `questions` are the active questions in order; `saved` and `prefill` map question ids to values.
+    """
+
+    required_css_class = "required"
+
+    def __init__(self, *args, questions, is_library, saved, prefill, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = {f"{FIELD_PREFIX}{question.pk}": question for question in questions}
+        self._digest = questions_digest(questions)
+        # Signed, so an edited version is told apart from questions that changed meanwhile.
+        self.version = signing.Signer(salt=_VERSION_SALT).sign(self._digest)
+        self.prefill = {}
+        for name, question in self.questions.items():
+            self.fields[name] = self._field_for(question, required=question.required_for(is_library=is_library))
+            if question.pk in saved:
+                # What the teacher saved wins over Clever, even an answer they emptied on purpose.
+                self.initial[name] = question.shape(saved[question.pk])
+            elif question.pk in prefill:
+                self.initial[name] = self.prefill[name] = prefill[question.pk]
+
+    @staticmethod
+    def _field_for(question: Question, *, required: bool) -> forms.Field:
+        common = {
+            "label": question.label,
+            "help_text": question.help_text,
+            "required": required,
+            "error_messages": {"required": _("Please answer this question.")},
+        }
+        Kind = Question.Kind
+        if question.kind == Kind.EMAIL:
+            return forms.EmailField(max_length=254, **common)
+        if question.kind == Kind.SINGLE_CHOICE:
+            return forms.ChoiceField(choices=[("", _("Choose…")), *question.choice_list], **common)
+        if question.kind == Kind.MULTIPLE_CHOICE:
+            common["error_messages"]["required"] = _("Please choose at least one.")
+            return forms.MultipleChoiceField(
+                choices=question.choice_list,
+                widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+                **common,
+            )
+        if question.kind == Kind.COUNTRY:
+            return forms.ChoiceField(choices=[("", _("Choose a country…")), *countries], **common)
+        return forms.CharField(max_length=255, **common)
+
+    def clean(self):
+        cleaned = super().clean()
+        posted = self.data.get(VERSION_FIELD, "")
+        try:
+            version = signing.Signer(salt=_VERSION_SALT).unsign(posted)
+        except signing.BadSignature:
+            raise forms.ValidationError(TAMPERED_MESSAGE, code="tampered") from None
+        # A field for a question that does not exist or is no longer active.
+        unknown = [key for key in self.data if key.startswith(FIELD_PREFIX) and key not in self.fields]
+        if unknown:
+            raise forms.ValidationError(TAMPERED_MESSAGE, code="tampered")
+        if version != self._digest:
+            raise forms.ValidationError(OUTDATED_MESSAGE, code="outdated")
+        return cleaned
+
+    @property
+    def rows(self) -> list[Row]:
+        """Return the fields with a "from Clever" mark where the shown value is still Clever's."""
+        rows = []
+        for name in self.questions:
+            bound = self[name]
+            from_clever = name in self.prefill and (not self.is_bound or self._posted(name) == self.prefill[name])
+            rows.append(Row(field=bound, from_clever=from_clever))
+        return rows
+
+    def _posted(self, name):
+        field = self.fields[name]
+        value = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+        return [str(item) for item in value] if isinstance(value, list) else (value or "").strip()
+
+    def answers(self) -> dict[Question, str | list[str]]:
+        """Return the cleaned answers by question; call after is_valid()."""
+        return {question: self.cleaned_data[name] for name, question in self.questions.items()}
+
+
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = [
+            "label",
+            "help_text",
+            "kind",
+            "choices",
+            "required_for_district",
+            "required_for_library",
+            "prefill",
+            "order",
+            "active",
+        ]
+        widgets = {
+            "choices": forms.Textarea(attrs={"rows": 12, "cols": 60}),
+            "help_text": forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        }

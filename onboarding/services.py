@@ -1,0 +1,55 @@
+"""Writes for onboarding. Every change to a teacher's onboarding goes through one of these."""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Answer, Onboarding, Question
+
+AnswerValue = str | list[str]
+
+
+def onboarding_start(*, user) -> Onboarding:
+    """Record that this user saw the questionnaire; run when the form is first shown.
+
+    Staff then see teachers who started but did not finish. Idempotent.
+    """
+    onboarding, _created = Onboarding.objects.get_or_create(user=user)
+    return onboarding
+
+
+@transaction.atomic
+def onboarding_submit(*, user, answers: Mapping[Question, AnswerValue]) -> Onboarding:
+    """Save the answers (insert or update, one row per question) and mark the onboarding finished.
+
+    The caller has validated the answers. Submitting again updates the same rows: the
+    unique (onboarding, question) constraint and an upsert make a double submit harmless.
+    The first finish time is kept when a teacher revises their answers.
+    """
+    # The row lock serialises two submits of the same person (a double click) on PostgreSQL.
+    onboarding, _created = Onboarding.objects.select_for_update().get_or_create(user=user)
+    Answer.objects.bulk_create(
+        [
+            Answer(onboarding=onboarding, question=question, label=question.label, value=question.shape(value))
+            for question, value in answers.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["onboarding", "question"],
+        update_fields=["label", "value", "updated_at"],
+    )
+    if onboarding.finished_at is None:
+        onboarding.finished_at = timezone.now()
+    onboarding.save(update_fields=["finished_at", "updated_at"])
+    return onboarding
+
+
+@transaction.atomic
+def onboarding_reset(*, onboarding: Onboarding) -> None:
+    """Forget a teacher's answers and send them through onboarding again on their next page.
+
+    Their next questionnaire is prefilled from Clever afresh.
+    """
+    Answer.objects.filter(onboarding=onboarding).delete()
+    onboarding.finished_at = None
+    onboarding.save(update_fields=["finished_at", "updated_at"])

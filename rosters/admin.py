@@ -1,0 +1,302 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from . import clever, services
+from .models import DistrictToken, Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows Clever owns: shown, never edited here."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class TeacherSectionInline(ReadOnlyInline):
+    model = SectionTeacher
+    fk_name = "teacher"
+    fields = ("section", "is_primary")
+    readonly_fields = fields
+    verbose_name_plural = _("sections")
+
+
+class SectionTeacherInline(ReadOnlyInline):
+    model = SectionTeacher
+    fk_name = "section"
+    fields = ("teacher", "is_primary")
+    readonly_fields = fields
+    verbose_name_plural = _("teachers")
+
+
+class EnrollmentInline(ReadOnlyInline):
+    model = Enrollment
+    fields = ("student", "section", "removed_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("student", "section")
+
+
+class SignedInFilter(admin.SimpleListFilter):
+    title = _("signed in")
+    parameter_name = "signed_in"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Has signed in")), ("no", _("Never signed in (co-teacher)")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(user__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Teacher)
+class TeacherAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "email", "clever_id", "sharing", "district_id", "user", "last_synced_at")
+    list_filter = ("sharing", SignedInFilter, "last_synced_at")
+    search_fields = ("first_name", "last_name", "email", "clever_id", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = (
+        "clever_id",
+        "user",
+        "first_name",
+        "middle_name",
+        "last_name",
+        "email",
+        "title",
+        "sharing",
+        "district_id",
+        "school_id",
+        "school_name",
+        "last_synced_at",
+        "token_status",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("clever_id", "user", "sharing")}),
+        (_("From Clever"), {"fields": ("first_name", "middle_name", "last_name", "email", "title")}),
+        (_("District and school"), {"fields": ("district_id", "school_id", "school_name")}),
+        (_("Sync"), {"fields": ("last_synced_at", "token_status", "created_at", "updated_at")}),
+    )
+    inlines = (TeacherSectionInline,)
+    actions = ("sync_from_clever",)
+
+    def has_add_permission(self, request):
+        return False  # teachers arrive from Clever
+
+    @admin.display(description=_("Clever token"))
+    def token_status(self, obj):
+        if obj.token:
+            return _("Stored (saved %(when)s)") % {"when": obj.token_saved_at} if obj.token_saved_at else _("Stored")
+        return _("None: a sync needs a district token or a fresh login")
+
+    @admin.action(description=_("Sync selected teachers from Clever"), permissions=["change"])
+    def sync_from_clever(self, request, queryset):
+        synced, failed, need_login = 0, [], []
+        for teacher in queryset:
+            try:
+                run = services.teacher_sync(teacher=teacher, trigger=SyncRun.Trigger.ADMIN, requested_by=request.user)
+            except services.NeedsFreshLogin:
+                need_login.append(str(teacher))
+                continue
+            if run.outcome == SyncRun.Outcome.SUCCESS:
+                synced += 1
+            else:
+                failed.append(f"{teacher}: {run.error}")
+        if synced:
+            self.message_user(
+                request,
+                ngettext("Synced %d teacher.", "Synced %d teachers.", synced) % synced,
+                messages.SUCCESS,
+            )
+        if need_login:
+            self.message_user(
+                request,
+                _("Need a fresh Clever login or a district token: %(names)s") % {"names": ", ".join(need_login)},
+                messages.WARNING,
+            )
+        for failure in failed:
+            self.message_user(request, _("Sync failed for %(failure)s") % {"failure": failure}, messages.ERROR)
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ("name", "subject", "grade", "period", "school_id", "student_count", "clever_id")
+    list_filter = ("subject", "grade")
+    search_fields = ("name", "clever_id", "section_teachers__teacher__last_name")
+    readonly_fields = (
+        "clever_id",
+        "name",
+        "subject",
+        "grade",
+        "period",
+        "section_number",
+        "school_id",
+        "district_id",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (SectionTeacherInline, EnrollmentInline)
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_students=Count("enrollments", filter=Q(enrollments__removed_at__isnull=True), distinct=True)
+            )
+        )
+
+    @admin.display(description=_("students"), ordering="active_students")
+    def student_count(self, obj):
+        return obj.active_students
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("active", _("Active")), ("archived", _("Archived (no class left)")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("active", "archived"):
+            return queryset.filter(archived_at__isnull=self.value() == "active")
+        return queryset
+
+
+@admin.register(Student)
+class StudentAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "grade", "clever_id", "archived_at")
+    list_filter = (ArchivedFilter, "grade")
+    search_fields = ("first_name", "last_name", "clever_id")
+    readonly_fields = ("clever_id", "first_name", "middle_name", "last_name", "grade", "archived_at", "created_at")
+    fields = readonly_fields
+    inlines = (EnrollmentInline,)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "started_at",
+        "teacher",
+        "trigger",
+        "outcome",
+        "created",
+        "updated",
+        "removed",
+        "restored",
+        "http_calls",
+        "finished_at",
+    )
+    list_filter = ("outcome", "trigger", "started_at")
+    search_fields = ("teacher__first_name", "teacher__last_name", "teacher__clever_id", "error")
+    list_select_related = ("teacher",)
+    date_hierarchy = "started_at"
+    readonly_fields = (
+        "teacher",
+        "requested_by",
+        "trigger",
+        "outcome",
+        "started_at",
+        "finished_at",
+        "created",
+        "updated",
+        "removed",
+        "restored",
+        "http_calls",
+        "error",
+        "message",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DistrictTokenForm(forms.ModelForm):
+    """Takes a token and never shows it back: leaving the field empty keeps the stored one."""
+
+    token = forms.CharField(
+        label=_("Token"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("The district-app token from the Clever dashboard. It is stored encrypted and never shown."),
+    )
+
+    class Meta:
+        model = DistrictToken
+        fields = ("district_id", "name", "token")
+
+    def clean_token(self):
+        token = self.cleaned_data["token"]
+        if not token and not (self.instance.pk and self.instance.token):
+            raise forms.ValidationError(_("Enter the district's token."))
+        return token or self.instance.token
+
+
+@admin.register(DistrictToken)
+class DistrictTokenAdmin(admin.ModelAdmin):
+    form = DistrictTokenForm
+    list_display = ("__str__", "district_id", "has_token", "updated_at")
+    search_fields = ("district_id", "name")
+    change_list_template = "admin/rosters/districttoken/change_list.html"
+
+    @admin.display(description=_("token"), boolean=True)
+    def has_token(self, obj):
+        return bool(obj.token)
+
+    def get_urls(self):
+        urls = [
+            path(
+                "import-from-clever/",
+                self.admin_site.admin_view(require_POST(self.import_from_clever)),
+                name="rosters_districttoken_import",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def import_from_clever(self, request):
+        """Fetch every district-app token Clever holds for this app, and store them."""
+        if not self.has_add_permission(request):
+            self.message_user(request, _("You may not add district tokens."), messages.ERROR)
+        else:
+            try:
+                created, updated = services.district_tokens_import()
+            except clever.CleverError as exc:
+                self.message_user(
+                    request,
+                    _("Clever could not list the tokens: %(error)s") % {"error": exc.describe()},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("Imported from Clever: %(created)d new, %(updated)d updated.")
+                    % {"created": created, "updated": updated},
+                    messages.SUCCESS,
+                )
+        return HttpResponseRedirect(reverse("admin:rosters_districttoken_changelist"))

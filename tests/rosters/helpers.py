@@ -1,0 +1,65 @@
+"""Helpers for roster tests: sync a sandbox teacher, and read back what the product holds."""
+
+from rosters import services
+from rosters.models import Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
+from sandbox import demo
+
+
+def teacher_row(clever_id: str, *, library: bool = False) -> Teacher:
+    """Return the Teacher row a Clever login would have created for this sandbox user."""
+    teacher, _ = Teacher.objects.get_or_create(
+        clever_id=clever_id,
+        defaults={"sharing": "library" if library else "district", "district_id": "" if library else demo.DISTRICT},
+    )
+    return teacher
+
+
+def user_credentials(sandbox, clever_id: str) -> services.SyncCredentials:
+    return services.SyncCredentials(token=sandbox.state.user_token(clever_id), paginate=False, source="teacher token")
+
+
+def district_credentials(sandbox, district_id: str = demo.DISTRICT) -> services.SyncCredentials:
+    return services.SyncCredentials(
+        token=sandbox.state.district_token(district_id), paginate=True, source="district token"
+    )
+
+
+def sync(sandbox, clever_id: str, *, credentials=None, library: bool = False) -> SyncRun:
+    teacher = teacher_row(clever_id, library=library)
+    return services.roster_sync(
+        teacher=teacher,
+        credentials=credentials or user_credentials(sandbox, clever_id),
+        trigger=SyncRun.Trigger.COMMAND,
+    )
+
+
+def sandbox_classes(sandbox, clever_id: str) -> dict[str, set[str]]:
+    """Return what the sandbox shares: section id -> its student ids."""
+    roster = sandbox.state.roster
+    return {
+        section_id: set(roster.get("sections", section_id)["students"])
+        for section_id in roster.sections_of("teachers", clever_id)
+    }
+
+
+def product_classes(clever_id: str) -> dict[str, set[str]]:
+    """Return what My classes shows: section id -> its current (not removed) student ids."""
+    classes = {
+        section.clever_id: set() for section in Section.objects.filter(section_teachers__teacher__clever_id=clever_id)
+    }
+    for section_id, student_id in Enrollment.objects.filter(
+        section__clever_id__in=classes, removed_at__isnull=True
+    ).values_list("section__clever_id", "student__clever_id"):
+        classes[section_id].add(student_id)
+    return classes
+
+
+def database_state() -> dict:
+    """Return every roster row, to compare before and after a sync that must change nothing."""
+    return {
+        "teachers": sorted(Teacher.objects.values_list("pk", "clever_id", "first_name", "email", "last_synced_at")),
+        "sections": sorted(Section.objects.values_list("pk", "clever_id", "name", "subject", "grade")),
+        "links": sorted(SectionTeacher.objects.values_list("pk", "section_id", "teacher_id", "is_primary")),
+        "students": sorted(Student.objects.values_list("pk", "clever_id", "first_name", "last_name", "archived_at")),
+        "enrollments": sorted(Enrollment.objects.values_list("pk", "section_id", "student_id", "removed_at")),
+    }
