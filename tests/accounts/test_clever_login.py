@@ -100,7 +100,8 @@ def test_new_district_teacher_is_asked_then_gets_a_premium_account(client, cleve
     assert (teacher.sharing, teacher.district_id, teacher.title) == (Sharing.DISTRICT, demo.DISTRICT, "Math Teacher")
     assert SocialAccount.objects.get(provider="clever", uid=demo.ZOE_OBRIEN).user == user
     assert "Welcome! We created your account from your Clever profile." in messages_of(created)
-    # teacher_login_sync ran: it keeps the teacher's fresh token (encrypted) for syncs.
+    # teacher_login_sync ran: her classes arrived, and her token is kept (encrypted) for later syncs.
+    assert set(teacher.sections.values_list("clever_id", flat=True)) >= {demo.ALGEBRA_I, demo.STEM_LAB}
     assert teacher.token == clever_sandbox.state.user_token(demo.ZOE_OBRIEN)
 
 
