@@ -17,7 +17,9 @@ from tests.clever_login import clever_authorize, clever_callback, clever_start, 
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: leave the database as migrations made it (content types, onboarding's
+    # default questions) for the transactional tests that follow, instead of flushing it bare.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: threads and row locks"),
 ]
 
