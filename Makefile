@@ -31,6 +31,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 run: migrate
+	-$(BIN)/python manage.py demo_accounts
 	$(BIN)/python manage.py runserver $(ADDRPORT)
 
 lint: install

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,6 +16,9 @@ class User(AbstractUser):
 
     plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices, default=Plan.FREE)
     trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
+    # Part of the session hash: bumping it (accounts.services.user_sessions_end) signs the
+    # user out of every other session, as a password change does.
+    session_stamp = models.PositiveIntegerField(_("session stamp"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -21,6 +26,22 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.email or self.username
+
+    def get_session_auth_hash(self):
+        """Return an HMAC of the password hash and the session stamp."""
+        return self._session_auth_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(secret=fallback_secret)
+
+    def _session_auth_hash(self, *, secret):
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_stamp}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def trial_active(self) -> bool:

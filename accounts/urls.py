@@ -1,4 +1,10 @@
 """The product's own account pages (allauth's live under /accounts/)."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "accounts"
-urlpatterns = []
+urlpatterns = [
+    path("", views.account, name="account"),
+]

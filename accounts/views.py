@@ -1,5 +1,8 @@
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
+
+from .selectors import teacher_for_user
 
 
 @require_GET
@@ -9,3 +12,10 @@ def home(request):
         # The onboarding gate sends teachers who have not finished to /onboarding/ first.
         return redirect("rosters:classes")
     return render(request, "home.html")
+
+
+@require_GET
+@login_required
+def account(request):
+    """The teacher's account: name, email, plan, and their Clever connection."""
+    return render(request, "accounts/account.html", {"teacher": teacher_for_user(user=request.user)})

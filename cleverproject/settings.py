@@ -128,6 +128,19 @@ ACCOUNT_SESSION_REMEMBER = None
 SOCIALACCOUNT_STORE_TOKENS = False  # tokens we keep are encrypted by rosters (see rosters.fields)
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # email is never trusted for linking
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+ACCOUNT_USER_DISPLAY = str  # the name (or email) in messages, never "clever-<id>"
+SOCIALACCOUNT_AUTO_SIGNUP = False  # a new Clever id is asked "Do you already have an account here?"
+# Failed password checks (sign-in page and Clever merge alike): 10 a minute per IP, 5 per 5 minutes per email.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# How long a new Clever identity waits for "Do you already have an account here?" (seconds).
+CLEVER_PENDING_LOGIN_MAX_AGE = env.int("CLEVER_PENDING_LOGIN_MAX_AGE", default=15 * 60)
+# The free trial a Clever Library teacher gets on their first login (days).
+LIBRARY_TRIAL_DAYS = env.int("LIBRARY_TRIAL_DAYS", default=30)
+if DEBUG:
+    # Password-reset emails go to the console in development.
+    EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
 # --- Clever -----------------------------------------------------------------
 CLEVER_CLIENT_ID = env("CLEVER_CLIENT_ID", default="")
@@ -166,11 +179,29 @@ SOCIALACCOUNT_PROVIDERS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Blanks code=, state=, access_token=... values and Authorization headers in every record we
+    # print, including the dev server's request lines (the Clever callback URL carries ?code=).
+    "filters": {"redact_secrets": {"()": "cleverproject.logging.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         # urllib3 logs full URLs at DEBUG; keep it quiet so nothing sensitive leaks.
         "urllib3": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

@@ -112,3 +112,27 @@ class AnswerFactory(factory.django.DjangoModelFactory):
 class StaffUserFactory(UserFactory):
     is_staff = True
     is_superuser = True
+
+
+# --- accounts -------------------------------------------------------------------
+
+
+class CleverSocialAccountFactory(factory.django.DjangoModelFactory):
+    """A Clever identity (allauth SocialAccount) linked to a user."""
+
+    class Meta:
+        model = "socialaccount.SocialAccount"
+
+    user = factory.SubFactory(UserFactory)
+    provider = "clever"
+    uid = factory.Sequence(lambda n: make_clever_id(0xE00000 + n))
+    extra_data = factory.LazyAttribute(lambda o: {"clever_id": o.uid, "user_type": "teacher"})
+
+
+def clever_teacher_user(*, clever_id: str | None = None, sharing=rosters.Sharing.DISTRICT, **user_fields):
+    """Return a user linked to Clever the way a Clever login leaves them: SocialAccount plus Teacher."""
+    user = UserFactory(**user_fields)
+    account = CleverSocialAccountFactory(user=user, **({"uid": clever_id} if clever_id else {}))
+    district_id = "" if sharing == rosters.Sharing.LIBRARY else DISTRICT_ID
+    TeacherFactory(clever_id=account.uid, user=user, sharing=sharing, district_id=district_id)
+    return user

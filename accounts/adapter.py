@@ -1,0 +1,96 @@
+"""django-allauth adapters: where a Clever login turns into a signed-in teacher.
+
+Settings: ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter",
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter".
+"""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from rosters.services import teacher_login_sync
+
+from . import services
+from .clever.pending import pending_login_clear, pending_login_stash
+from .clever.profile import CleverProfile
+from .selectors import CLEVER_PROVIDER_ID, teacher_for_user
+
+logger = logging.getLogger(__name__)
+
+
+def _is_clever(sociallogin) -> bool:
+    return sociallogin is not None and sociallogin.account.provider == CLEVER_PROVIDER_ID
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def post_login(self, request: HttpRequest, user, **kwargs):
+        """Run right after anyone signs in (password or Clever). After a Clever login (existing,
+        created or merged account), keep the teacher's fresh token and sync their roster;
+        that never fails the login."""
+        response = super().post_login(request, user, **kwargs)
+        pending_login_clear(request)  # a Clever identity left waiting is not for this session any more
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if _is_clever(sociallogin) and sociallogin.token:
+            teacher = teacher_for_user(user=user)
+            if teacher is not None:
+                teacher_login_sync(teacher=teacher, token=sociallogin.token.token)
+        return response
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def pre_social_login(self, request: HttpRequest, sociallogin) -> None:
+        """Run once Clever has said who is signing in, before allauth signs them in or up.
+
+        A Clever id already linked: refresh its Teacher row and plan, and let allauth sign in.
+        A new one: keep it aside (encrypted, in the session) and ask "Do you already have an
+        account here?". Email is never used to find an account.
+        """
+        if not _is_clever(sociallogin):
+            return
+        pending_login_clear(request)
+        profile = CleverProfile.from_dict(sociallogin.account.extra_data)
+        if sociallogin.is_existing:
+            try:
+                services.clever_login_record(user=sociallogin.user, profile=profile)
+            except services.ProvisioningError as exc:
+                raise ImmediateHttpResponse(
+                    render(request, "socialaccount/clever/refused.html", {"message": exc.user_message}, status=409)
+                ) from None
+            return
+        pending_login_stash(
+            request,
+            profile=profile,
+            token=sociallogin.token.token if sociallogin.token else "",
+            next_url=sociallogin.get_redirect_url(request) or "",
+        )
+        raise ImmediateHttpResponse(redirect("clever_welcome"))
+
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin) -> bool:
+        # New Clever identities never reach allauth's signup: pre_social_login answers them.
+        return False
+
+    def validate_disconnect(self, account, accounts) -> None:
+        """Run before a user removes a connected account on /accounts/3rdparty/."""
+        if account.provider == CLEVER_PROVIDER_ID:
+            raise ValidationError(_("Your Clever connection cannot be removed here. Please contact us."))
+        super().validate_disconnect(account, accounts)
+
+    def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
+        """Run when a social login fails before pre_social_login (state, cancel, Clever errors)."""
+        logger.warning(
+            "Social login failed: provider=%s error=%s %s",
+            getattr(provider, "id", provider),
+            error,
+            getattr(exception, "args", [""])[0] if exception else "",
+        )
+        super().on_authentication_error(
+            request, provider, error=error, exception=exception, extra_context=extra_context
+        )

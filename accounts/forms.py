@@ -1,0 +1,41 @@
+from allauth.account.adapter import get_adapter as get_account_adapter
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class CleverLinkForm(forms.Form):
+    """Prove an existing account with its email and password, to merge a Clever identity into it.
+
+    Authentication goes through allauth's adapter: failures are rate-limited per email and
+    per IP (ACCOUNT_RATE_LIMITS["login_failed"], shared with the sign-in page) and the
+    password hasher runs even for unknown emails.
+    """
+
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    error_messages = {
+        "invalid_login": _("The email address or password is not correct."),
+        "inactive": _("This account is disabled. Please contact us."),
+    }
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        email, password = cleaned_data.get("email"), cleaned_data.get("password")
+        if not email or not password:
+            return cleaned_data
+        # Raises a ValidationError itself when this email or IP has failed too often.
+        user = get_account_adapter(self.request).authenticate(self.request, email=email, password=password)
+        if user is None:
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        if not user.is_active:
+            raise forms.ValidationError(self.error_messages["inactive"], code="inactive")
+        self.user = user
+        return cleaned_data

@@ -1,0 +1,125 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from rosters.models import Sharing
+from tests.factories import CleverSocialAccountFactory, UserFactory, clever_teacher_user
+
+pytestmark = pytest.mark.django_db
+
+SECRET_TOKEN = "ilc_admin_must_never_show_this"
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def library_teacher():
+    user = clever_teacher_user(sharing=Sharing.LIBRARY, first_name="Lena", last_name="Library", plan=User.Plan.TRIAL)
+    teacher = user.teacher
+    teacher.token = SECRET_TOKEN
+    teacher.save()
+    return user
+
+
+def test_user_changelist_shows_clever_id_sharing_and_plan(staff_client, library_teacher):
+    page = staff_client.get(reverse("admin:accounts_user_changelist"))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert library_teacher.teacher.clever_id in text
+    assert "Clever Library" in text
+    assert "Free trial" in text
+    assert SECRET_TOKEN not in text
+
+
+@pytest.mark.parametrize("field", ["clever_id", "email", "last_name"])
+def test_user_search_by_clever_id_email_and_name(staff_client, library_teacher, field):
+    other = UserFactory(first_name="Otto", last_name="Other")
+    term = library_teacher.teacher.clever_id if field == "clever_id" else getattr(library_teacher, field)
+
+    page = staff_client.get(reverse("admin:accounts_user_changelist"), {"q": term})
+
+    assert list(page.context["cl"].result_list) == [library_teacher]
+    assert other not in page.context["cl"].result_list
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"has_clever": "yes"}, {"lena"}),
+        ({"has_clever": "no"}, {"boss", "local"}),
+        ({"plan__exact": "trial"}, {"lena"}),
+        ({"teacher__sharing__exact": "library"}, {"lena"}),
+    ],
+)
+def test_user_filters(staff_client, library_teacher, query, expected):
+    User.objects.filter(pk=library_teacher.pk).update(username="lena")
+    UserFactory(username="local")
+
+    page = staff_client.get(reverse("admin:accounts_user_changelist"), query)
+
+    assert {user.username for user in page.context["cl"].result_list} == expected
+
+
+def test_user_change_page_shows_the_clever_teacher_but_never_the_token(staff_client, library_teacher):
+    page = staff_client.get(reverse("admin:accounts_user_change", args=[library_teacher.pk]))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert library_teacher.teacher.clever_id in text
+    assert SECRET_TOKEN not in text
+    assert library_teacher.teacher.token == SECRET_TOKEN  # it is stored, just never displayed
+
+
+def test_staff_change_a_plan_in_the_admin(staff_client):
+    user = UserFactory(plan=User.Plan.FREE)
+    page = staff_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "groups"}
+    data.update(
+        {
+            "plan": User.Plan.PREMIUM,
+            "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+            "teacher-TOTAL_FORMS": "0",
+            "teacher-INITIAL_FORMS": "0",
+            "socialaccount_set-TOTAL_FORMS": "0",
+            "socialaccount_set-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("last_login", None)
+    data.pop("user_permissions", None)
+
+    response = staff_client.post(reverse("admin:accounts_user_change", args=[user.pk]), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert User.objects.get(pk=user.pk).plan == User.Plan.PREMIUM
+
+
+def test_user_add_page(staff_client):
+    assert staff_client.get(reverse("admin:accounts_user_add")).status_code == 200
+
+
+def test_clever_identities_are_read_only(staff_client):
+    account = CleverSocialAccountFactory()
+
+    changelist = staff_client.get(reverse("admin:socialaccount_socialaccount_changelist"), {"q": account.uid})
+    change = staff_client.get(reverse("admin:socialaccount_socialaccount_change", args=[account.pk]))
+    add = staff_client.get(reverse("admin:socialaccount_socialaccount_add"))
+
+    assert list(changelist.context["cl"].result_list) == [account]
+    assert change.status_code == 200
+    assert not change.context["has_change_permission"]
+    assert add.status_code == 403
+
+
+def test_no_token_or_app_secret_pages_in_the_admin(staff_client):
+    index = staff_client.get(reverse("admin:index")).content.decode()
+
+    assert "/admin/socialaccount/socialtoken/" not in index
+    assert "/admin/socialaccount/socialapp/" not in index
+    assert "/admin/socialaccount/socialaccount/" in index

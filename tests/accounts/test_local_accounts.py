@@ -1,0 +1,100 @@
+"""Email + password accounts through allauth, in our layout."""
+
+import pytest
+from django.contrib.auth import get_user
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_sign_in_page_offers_clever_and_email(client):
+    page = client.get("/accounts/login/")
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert 'action="/accounts/clever/login/"' in text
+    assert 'name="login"' in text
+    assert 'name="password"' in text
+    assert 'href="/"' in text  # our base layout
+
+
+def test_sign_in_and_out_with_email_and_password(client):
+    user = UserFactory(email="ada@example.org")
+
+    signed_in = client.post("/accounts/login/", {"login": "ada@example.org", "password": PASSWORD})
+    assert signed_in.status_code == 302
+    assert get_user(client).pk == user.pk
+
+    assert "Are you sure you want to sign out?" in client.get("/accounts/logout/").content.decode()
+    client.post("/accounts/logout/")
+    assert not get_user(client).is_authenticated
+
+
+def test_wrong_password_is_refused(client):
+    UserFactory(email="ada@example.org")
+
+    page = client.post("/accounts/login/", {"login": "ada@example.org", "password": "nope"})
+
+    assert page.status_code == 200
+    assert "not correct" in page.content.decode()
+    assert not get_user(client).is_authenticated
+
+
+def test_sign_up_creates_a_free_account(client):
+    page = client.post("/accounts/signup/", {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD})
+
+    assert page.status_code == 302
+    user = User.objects.get(email="new@example.org")
+    assert user.plan == User.Plan.FREE
+    assert get_user(client).pk == user.pk
+
+
+def test_password_reset_pages(client, mailoutbox):
+    UserFactory(email="ada@example.org")
+
+    assert client.get("/accounts/password/reset/").status_code == 200
+    done = client.post("/accounts/password/reset/", {"email": "ada@example.org"}, follow=True)
+
+    assert "Check your email" in done.content.decode()
+    assert len(mailoutbox) == 1
+
+
+def test_demo_accounts_is_idempotent(settings):
+    settings.DEBUG = True
+
+    call_command("demo_accounts")
+    call_command("demo_accounts")
+
+    from accounts.management.commands.demo_accounts import DEMO_ACCOUNTS
+
+    for spec in DEMO_ACCOUNTS:
+        user = User.objects.get(email__iexact=spec["email"])
+        assert user.check_password(spec["password"])
+        assert user.is_staff == spec["staff"]
+    assert User.objects.count() == len(DEMO_ACCOUNTS)
+
+
+def test_demo_accounts_refuses_without_debug(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("demo_accounts")
+
+    assert not User.objects.exists()
+
+
+def test_demo_teacher_can_sign_in(client, settings):
+    settings.DEBUG = True
+    call_command("demo_accounts")
+    from accounts.management.commands.demo_accounts import DEMO_ACCOUNTS
+
+    teacher = next(spec for spec in DEMO_ACCOUNTS if not spec["staff"])
+    client.post("/accounts/login/", {"login": teacher["email"], "password": teacher["password"]})
+
+    assert get_user(client).email == teacher["email"]
