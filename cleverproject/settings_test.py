@@ -21,3 +21,12 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # A test that forgets the `clever_sandbox` fixture fails fast instead of reaching a real host.
 CLEVER_OAUTH_BASE = "http://clever.invalid"
 CLEVER_API_BASE = "http://clever.invalid"
+
+# Tests speak plain HTTP to the test client and the sandbox thread, without collectstatic.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
