@@ -56,7 +56,7 @@ class Command(BaseCommand):
             sandbox.reset()
         except RosterError as exc:
             raise CommandError(str(exc)) from None
-        self._allow_host(addr)
+        self._settings_for_local_http(addr)
 
         def on_bind(bound_port):
             self._describe(sandbox, f"{host}:{bound_port}")
@@ -68,12 +68,15 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
 
-    def _allow_host(self, addr: str) -> None:
+    def _settings_for_local_http(self, addr: str) -> None:
         # Requests name this address in their Host header; a settings file for the real
         # Clever may not list it, and this server answers nothing else.
         for name in (addr, "localhost", "127.0.0.1", "[::1]"):
             if name not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
                 settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, name]
+        # This server speaks plain HTTP on a local port: a production settings file's
+        # HTTPS redirect would send every client to a port nothing listens on.
+        settings.SECURE_SSL_REDIRECT = False
 
     def _describe(self, sandbox, hostport: str) -> None:
         base = f"http://{hostport}/sandbox/clever"
