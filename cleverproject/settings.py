@@ -128,6 +128,9 @@ STORAGES = {
     },
 }
 
+# In development WhiteNoise reads files as they change, straight from the apps (no collectstatic).
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
+
 # --- HTTPS and cookies: strict unless debug is on ---------------------------------
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)

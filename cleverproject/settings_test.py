@@ -23,6 +23,7 @@ CLEVER_OAUTH_BASE = "http://clever.invalid"
 CLEVER_API_BASE = "http://clever.invalid"
 
 # Tests speak plain HTTP to the test client and the sandbox thread, without collectstatic.
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
