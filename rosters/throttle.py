@@ -31,9 +31,11 @@ from .models import RateBudget
 
 logger = logging.getLogger(__name__)
 
-# Waiting out one window is normal; a budget still spent after this many windows is
-# contended enough that the worker is better used elsewhere: the job is deferred instead.
-MAX_WINDOWS_WAITED = 2
+# Waiting out a window is normal, and a few when many workers share one token (who gets
+# the next window's requests is first come, first served). A budget still spent after
+# this many windows means something else is using the token up: the job is deferred,
+# which frees the worker (and costs the requests it made, as the fetch starts again).
+MAX_WINDOWS_WAITED = 10
 
 
 class Throttle(Protocol):
