@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ADDRPORT ?= 127.0.0.1:8000
 
-.PHONY: help install run test lint format migrate bench clean
+.PHONY: help install run test lint format migrate bench bench-fleet clean
 
 help:
 	@echo "make run     install, migrate and serve http://$(ADDRPORT)/ with the Clever sandbox"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint    ruff check and format check only"
 	@echo "make format  apply ruff's fixes and formatting"
 	@echo "make bench   measure one roster sync at 10, 50 and 200 sections (HTTP, SQL, time)"
+	@echo "make bench-fleet  re-sync 1,000 teachers on 1, 2 and 4 db_worker processes (PostgreSQL; slow)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,10 @@ test: lint
 
 bench: install
 	$(BIN)/python -m benchmarks.roster_sync
+
+# PostgreSQL at FLEET_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clever_fleet_bench).
+bench-fleet: install
+	$(BIN)/python -m benchmarks.fleet_sync
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

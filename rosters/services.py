@@ -67,6 +67,14 @@ class SyncCredentials:
     source: str  # "district token" or "teacher token", for messages
 
 
+@dataclass(frozen=True)
+class SyncAttempt:
+    """One sync as it ended: its SyncRun, and the exception that failed it (None on success)."""
+
+    run: SyncRun
+    error: BaseException | None = None
+
+
 class NeedsFreshLogin(Exception):
     """No credentials can reach Clever for this teacher: they must log in with Clever again."""
 
@@ -388,23 +396,45 @@ def roster_sync(
     credentials: SyncCredentials,
     trigger: str,
     requested_by=None,
+    throttle=None,
 ) -> SyncRun:
     """Fetch and apply one teacher's roster, recording a SyncRun; raise nothing Clever-related.
 
     The SyncRun's outcome says whether it worked; a failure leaves the roster as it was.
+    A `throttle` (rosters.throttle) is asked before each request to Clever.
     """
+    return roster_sync_attempt(
+        teacher=teacher, credentials=credentials, trigger=trigger, requested_by=requested_by, throttle=throttle
+    ).run
+
+
+def roster_sync_attempt(
+    *,
+    teacher: Teacher,
+    credentials: SyncCredentials,
+    trigger: str,
+    requested_by=None,
+    throttle=None,
+) -> SyncAttempt:
+    """Run roster_sync and also return the exception that failed it, for callers that retry.
+
+    Background jobs decide from the exception's type whether another attempt can help.
+    """
+    error = None
     run = SyncRun.objects.create(teacher=teacher, trigger=trigger, requested_by=requested_by)
-    client = clever.CleverClient(token=credentials.token, paginate=credentials.paginate)
+    client = clever.CleverClient(token=credentials.token, paginate=credentials.paginate, throttle=throttle)
     try:
         snapshot = roster_fetch(client=client, teacher_clever_id=teacher.clever_id)
         counts = roster_apply(teacher=teacher, snapshot=snapshot)
     except clever.CleverError as exc:
+        error = exc
         logger.warning("Roster sync of teacher %s failed: %s", teacher.pk, exc.describe())
         if isinstance(exc, clever.CleverUnauthorized) and not credentials.paginate:
             # The teacher's stored token no longer works: forget it, so we ask for a fresh login.
             Teacher.objects.filter(pk=teacher.pk, token_saved_at=teacher.token_saved_at).update(token="")
         _finish(run, client, outcome=SyncRun.Outcome.FAILED, error=exc.describe(), message=str(exc.user_message))
     except Exception as exc:
+        error = exc
         logger.exception("Roster sync of teacher %s failed unexpectedly", teacher.pk)
         _finish(
             run,
@@ -417,7 +447,7 @@ def roster_sync(
         _finish(run, client, outcome=SyncRun.Outcome.SUCCESS, counts=counts)
     finally:
         client.close()
-    return run
+    return SyncAttempt(run=run, error=error)
 
 
 def _finish(run: SyncRun, client, *, outcome, counts: SyncCounts | None = None, error="", message="") -> None:
@@ -449,10 +479,20 @@ def teacher_login_sync(*, teacher: Teacher, token: str) -> SyncRun | None:
 
     Never raises: the login succeeds even when the sync fails. Returns the SyncRun,
     whose outcome tells whether the classes could be updated (My classes says so).
+    With ROSTER_LOGIN_SYNC = "background" the sync is a job instead (My classes says
+    "updating" until it is done) and this returns None: no sync ran yet.
     """
     now = timezone.now()
     Teacher.objects.filter(pk=teacher.pk).update(token=token, token_saved_at=now)
     teacher.token, teacher.token_saved_at = token, now
+    if settings.ROSTER_LOGIN_SYNC == "background":
+        from .jobs import sync_job_enqueue  # jobs builds on this module
+
+        try:
+            sync_job_enqueue(teacher=teacher, trigger=SyncRun.Trigger.LOGIN, requested_by=teacher.user)
+        except Exception:
+            logger.exception("Login-time roster sync of teacher %s could not be queued", teacher.pk)
+        return None
     try:
         return roster_sync(
             teacher=teacher,
