@@ -27,8 +27,6 @@ from .models import DistrictToken, Enrollment, Section, SectionTeacher, Student,
 
 logger = logging.getLogger(__name__)
 
-SECTION_FIELDS = ("name", "subject", "grade", "period", "section_number", "school_id", "district_id")
-STUDENT_FIELDS = ("first_name", "middle_name", "last_name", "grade")
 APPLY_ATTEMPTS = 3  # a deadlock or a busy SQLite file is retried; the fetched data is still good
 
 
@@ -172,29 +170,34 @@ def _apply_profile(teacher: Teacher, snapshot: RosterSnapshot, now, counts: Sync
 
 def _upsert_sections(sections: tuple[clever.Section, ...], counts: SyncCounts) -> dict[str, int]:
     """Create or update the fetched sections; return clever id -> primary key."""
-    ids = [section.id for section in sections]
+    return _upsert_by_clever_id(Section, {section.id: _section_values(section) for section in sections}, counts)
+
+
+def _upsert_by_clever_id(model, rows: dict[str, dict[str, str]], counts: SyncCounts) -> dict[str, int]:
+    """Insert new rows and update changed ones (values keyed by field name); return clever id -> pk.
+
+    Rows Clever did not change are not written, so an unchanged sync writes nothing.
+    """
+    fields = list(next(iter(rows.values()), {}))
     existing = {
         row[0]: row[1:]
-        for row in Section.objects.filter(clever_id__in=ids).values_list("clever_id", "pk", *SECTION_FIELDS)
+        for row in model.objects.filter(clever_id__in=list(rows)).values_list("clever_id", "pk", *fields)
     }
     pks = {clever_id: row[0] for clever_id, row in existing.items()}
     to_write = []
-    for section in sorted(sections, key=lambda s: s.id):  # one lock order for every sync: no deadlocks
-        values = _section_values(section)
-        current = existing.get(section.id)
+    for clever_id in sorted(rows):  # one lock order for every sync: no deadlocks between syncs
+        values = rows[clever_id]
+        current = existing.get(clever_id)
         if current is None:
             counts.created += 1
         elif tuple(current[1:]) != tuple(values.values()):
             counts.updated += 1
         else:
             continue
-        to_write.append(Section(clever_id=section.id, **values))
+        to_write.append(model(clever_id=clever_id, **values))
     if to_write:
-        written = Section.objects.bulk_create(
-            to_write,
-            update_conflicts=True,
-            unique_fields=["clever_id"],
-            update_fields=[*SECTION_FIELDS, "updated_at"],
+        written = model.objects.bulk_create(
+            to_write, update_conflicts=True, unique_fields=["clever_id"], update_fields=[*fields, "updated_at"]
         )
         pks.update({row.clever_id: row.pk for row in written})
     return pks
@@ -279,38 +282,17 @@ def _link_teachers(
 
 
 def _upsert_students(snapshot: RosterSnapshot, counts: SyncCounts) -> dict[str, int]:
-    """Create or update every fetched student; return clever id -> primary key."""
-    students = {student.id: student for section_students in snapshot.students.values() for student in section_students}
-    existing = {
-        row[0]: row[1:]
-        for row in Student.objects.filter(clever_id__in=list(students)).values_list(
-            "clever_id", "pk", "archived_at", *STUDENT_FIELDS
-        )
+    """Create or update every fetched student, active again if archived; return clever id -> primary key."""
+    rows = {
+        student.id: _student_values(student)
+        for section_students in snapshot.students.values()
+        for student in section_students
     }
-    pks = {clever_id: row[0] for clever_id, row in existing.items()}
-    # Students in the fetch are active again (their enrollments are restored or created below).
-    archived = [row[0] for row in existing.values() if row[1] is not None]
-    if archived:
-        Student.objects.filter(pk__in=archived).update(archived_at=None, updated_at=timezone.now())
-    to_write = []
-    for student_id in sorted(students):
-        values = _student_values(students[student_id])
-        current = existing.get(student_id)
-        if current is None:
-            counts.created += 1
-        elif tuple(current[2:]) != tuple(values.values()):
-            counts.updated += 1
-        else:
-            continue
-        to_write.append(Student(clever_id=student_id, **values))
-    if to_write:
-        written = Student.objects.bulk_create(
-            to_write,
-            update_conflicts=True,
-            unique_fields=["clever_id"],
-            update_fields=[*STUDENT_FIELDS, "updated_at"],
-        )
-        pks.update({row.clever_id: row.pk for row in written})
+    pks = _upsert_by_clever_id(Student, rows, counts)
+    # Students in the fetch are active again (their enrollments are restored or created next).
+    Student.objects.filter(pk__in=list(pks.values()), archived_at__isnull=False).update(
+        archived_at=None, updated_at=timezone.now()
+    )
     return pks
 
 
