@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ADDRPORT ?= 127.0.0.1:8000
 
-.PHONY: help install run test lint format migrate bench clean
+.PHONY: help install run test lint format migrate bench load-check clean
 
 help:
 	@echo "make run     install, migrate and serve http://$(ADDRPORT)/ with the Clever sandbox"
@@ -13,6 +13,8 @@ help:
 	@echo "make lint    ruff check and format check only"
 	@echo "make format  apply ruff's fixes and formatting"
 	@echo "make bench   measure one roster sync at 10, 50 and 200 sections (HTTP, SQL, time)"
+	@echo "make load-check [ARGS=\"--teachers 100\"]  N teachers log in with Clever at once on gunicorn +"
+	@echo "             PostgreSQL + Redis + the sandbox process; fails on any error or duplicate row"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +49,10 @@ test: lint
 
 bench: install
 	$(BIN)/python -m benchmarks.roster_sync
+
+# Needs PostgreSQL and Redis on 127.0.0.1 (see README, Load check); options: ARGS="--help".
+load-check: install
+	$(BIN)/python -m benchmarks.load_check $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
