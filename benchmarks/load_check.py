@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -66,6 +67,7 @@ CALLBACK_PATH = "/accounts/clever/login/callback/"
 WELCOME_PATH = "/accounts/clever/welcome/"
 CREATE_PATH = "/accounts/clever/welcome/create/"
 ONBOARDING_PATH = "/onboarding/"
+SANDBOX_BACKLOG = 10  # django.core.servers.basehttp.WSGIServer.request_queue_size
 CLEVER_RATE_LIMIT = 1200  # requests a minute per token, as clever.com
 STARTUP_TIMEOUT = 60  # seconds for each server to answer
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -211,6 +213,24 @@ def gunicorn_argv() -> list[str]:
     # Its own control socket: the default one in $HOME is shared with every other gunicorn of this user.
     control = ["--control-socket", str(ARTIFACTS / "gunicorn.ctl")]
     return [*command, "cleverproject.wsgi", "-c", "gunicorn.conf.py", *control]
+
+
+def overlap_roster(roster: dict) -> dict:
+    """Make neighbouring teachers share classes, as in a secondary school: each teacher co-teaches the
+    next teacher's first section, and each section also enrolls the students of the next teacher's
+    section of the same period. Concurrent logins then write the same section, student and link rows."""
+    by_teacher = defaultdict(list)
+    for section in roster["sections"]:
+        by_teacher[section["teachers"][0]].append(section)
+    teachers = [teacher["id"] for teacher in roster["teachers"]]
+    if len(teachers) < 2:
+        return roster
+    for n, teacher_id in enumerate(teachers):
+        neighbour = by_teacher[teachers[(n + 1) % len(teachers)]]
+        neighbour[0]["teachers"].append(teacher_id)
+        for own, theirs in zip(by_teacher[teacher_id], neighbour, strict=True):
+            own["students"] = own["students"] + [s for s in theirs["students"] if s not in own["students"]]
+    return roster
 
 
 # --- One simulated teacher ----------------------------------------------------------------------
@@ -388,6 +408,44 @@ def _machine_busy() -> tuple[float, float]:
     return (sum(values) - idle) / CLOCK_TICKS, sum(values) / CLOCK_TICKS
 
 
+def _listen_overflows() -> int:
+    """Return the machine's count of connections dropped because a listen queue was full (TcpExt)."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        lines = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines()]
+        names, values = next((a, b) for a, b in itertools.pairwise(lines) if a[0] == "TcpExt:" == b[0])
+        return int(values[names.index("ListenOverflows")])
+    return 0
+
+
+class QueueWatcher:
+    """Sample the accept queue of listening ports (/proc/net/tcp) while a phase runs; keep each one's peak."""
+
+    def __init__(self, ports: dict[str, int], interval: float = 0.01):
+        self.ports = {f"{port:04X}": name for name, port in ports.items()}
+        self.interval = interval
+        self.peaks = dict.fromkeys(ports, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="queue-watcher", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            with contextlib.suppress(OSError):
+                for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+                    fields = line.split()
+                    name = self.ports.get(fields[1].rpartition(":")[2])
+                    if name and fields[3] == "0A":  # LISTEN: rx_queue is the accept queue
+                        queued = int(fields[4].partition(":")[2], 16)
+                        self.peaks[name] = max(self.peaks[name], queued)
+
+
 @dataclass
 class CpuSample:
     at: float
@@ -395,6 +453,7 @@ class CpuSample:
     machine_total: float
     own: float  # this process: the simulated browsers
     components: dict[str, float]
+    listen_overflows: int
 
 
 class CpuMeter:
@@ -413,6 +472,7 @@ class CpuMeter:
             machine_total=total,
             own=usage.ru_utime + usage.ru_stime,
             components={name: _tree_seconds(table, roots) for name, roots in self.roots.items()},
+            listen_overflows=_listen_overflows(),
         )
 
 
@@ -443,13 +503,16 @@ class Phase:
     after: CpuSample
     sandbox_calls: list[dict]
     server_times: dict[str, list[int]]  # gunicorn's own time per request path (ms)
+    queue_peaks: dict[str, int]  # listening server -> longest accept queue seen
 
     @property
     def errors(self) -> list[LoginResult]:
         return [result for result in self.results if result.error]
 
 
-def run_phase(*, name: str, roster: dict, args, app: str, sandbox: str, meter: CpuMeter, access_log: Path) -> Phase:
+def run_phase(
+    *, name: str, roster: dict, args, app: str, sandbox: str, meter: CpuMeter, access_log: Path, ports: dict[str, int]
+) -> Phase:
     """Log every teacher in at once (`args.concurrency` at a time); return what happened."""
     schools = {school["id"]: school["name"] for school in roster["schools"]}
     teachers = [(teacher["id"], schools[teacher["school"]]) for teacher in roster["teachers"]]
@@ -471,10 +534,11 @@ def run_phase(*, name: str, roster: dict, args, app: str, sandbox: str, meter: C
     try:
         futures = [pool.submit(one, teacher_id, school) for teacher_id, school in teachers]
         time.sleep(0.2)  # let the threads reach the starting line
-        before = meter.sample()
-        go.set()
-        results = [future.result() for future in futures]
-        after = meter.sample()
+        with QueueWatcher(ports) as queues:
+            before = meter.sample()
+            go.set()
+            results = [future.result() for future in futures]
+            after = meter.sample()
     finally:
         go.set()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -488,6 +552,7 @@ def run_phase(*, name: str, roster: dict, args, app: str, sandbox: str, meter: C
         after=after,
         sandbox_calls=calls,
         server_times=_server_times(access_log, log_offset),
+        queue_peaks=queues.peaks,
     )
 
 
@@ -666,7 +731,7 @@ def _sandbox_endpoint(path: str) -> str:
     return CLEVER_ID.sub("{id}", path)
 
 
-def print_phase(phase: Phase, *, sections: int, components: list[str]) -> None:
+def print_phase(phase: Phase, *, sections: float, components: list[str]) -> None:
     ok = [result for result in phase.results if not result.error]
     latencies = [result.seconds for result in ok]
     print(f"\n## Phase: {phase.name} login ({len(phase.results)} teachers)\n")
@@ -700,8 +765,8 @@ def print_phase(phase: Phase, *, sections: int, components: list[str]) -> None:
     refused = Counter(call["status"] for call in phase.sandbox_calls if not call["status"] or call["status"] >= 400)
     per_login = len(phase.sandbox_calls) / max(1, len(phase.results))
     print(
-        f"\nSandbox calls: {len(phase.sandbox_calls)} ({per_login:.1f} per login; expected {8 + sections}: "
-        f"sign-in page and choice 2, code exchange 1, /me and teacher 2, sync 3 + {sections} sections); "
+        f"\nSandbox calls: {len(phase.sandbox_calls)} ({per_login:.1f} per login; expected {8 + sections:g}: "
+        f"sign-in page and choice 2, code exchange 1, /me and teacher 2, sync 3 + {sections:g} sections); "
         f"refused: {dict(refused) if refused else 'none'}"
     )
     for endpoint, number in sorted(by_endpoint.items()):
@@ -717,6 +782,14 @@ def print_phase(phase: Phase, *, sections: int, components: list[str]) -> None:
     for name, seconds in used.items():
         print(f"    {seconds / phase.wall:5.2f}  {name}")
     print(f"  -> {bottleneck(used, wall=phase.wall, machine_share=busy / total, cores=cores)}")
+    overflows = phase.after.listen_overflows - phase.before.listen_overflows
+    peaks = ", ".join(f"{name} {peak}" for name, peak in phase.queue_peaks.items())
+    print(f"  -> longest accept queue seen: {peaks}; connections refused by a full queue: {overflows}")
+    if overflows:
+        print(
+            "     (machine-wide TcpExt ListenOverflows; each such client retries its SYN after 1 s, 3 s, ...: "
+            f"the sandbox's server (Django's runserver) queues {SANDBOX_BACKLOG}, gunicorn 2048)"
+        )
 
 
 def bottleneck(used: dict[str, float], *, wall: float, machine_share: float, cores: int) -> str:
@@ -751,6 +824,12 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3).")
     parser.add_argument("--threads", type=int, default=4, help="Threads per gunicorn worker (default 4).")
     parser.add_argument("--seed", type=int, default=6, help="Roster seed (default 6).")
+    parser.add_argument(
+        "--overlap",
+        action="store_true",
+        help="Neighbouring teachers share a section (co-teaching) and students, so concurrent syncs "
+        "write the same rows (default: every teacher's classes are their own).",
+    )
     parser.add_argument(
         "--postgres",
         default="postgres://postgres@127.0.0.1:5432",
@@ -814,6 +893,9 @@ def run(args, stack: Stack) -> int:
         students_per_section=args.students,
         seed=args.seed,
     )
+    if args.overlap:
+        roster = overlap_roster(roster)
+    sections_per_teacher = sum(len(section["teachers"]) for section in roster["sections"]) / args.teachers
     roster_file = ARTIFACTS / "roster.json"
     roster_file.write_text(json.dumps(roster))
     sandbox_env = env | {
@@ -860,12 +942,13 @@ def run(args, stack: Stack) -> int:
                 sandbox=sandbox,
                 meter=meter,
                 access_log=gunicorn.log,
+                ports={"gunicorn": app_port, "sandbox": sandbox_port},
             )
         )
     check = check_database(database_url=database_url, roster=roster, logins_per_teacher=len(phases))
 
     for phase in phases:
-        print_phase(phase, sections=args.sections, components=list(roots))
+        print_phase(phase, sections=sections_per_teacher, components=list(roots))
     return print_summary(phases, check)
 
 
@@ -877,6 +960,11 @@ def print_configuration(args, *, app: str, sandbox: str, database_url: str, rate
         f"- roster: {args.sections} sections x {args.students} students per teacher "
         f"({args.teachers * args.sections:,} sections, {students:,} students, one district, seed {args.seed})"
     )
+    if args.overlap:
+        print(
+            "  overlapping (--overlap): each teacher co-teaches the next one's first section, and each section "
+            "also enrolls the next teacher's students of the same period"
+        )
     print(
         f"- product: gunicorn {args.workers} workers x {args.threads} threads at {app}, "
         f"DJANGO_DEBUG off, PostgreSQL {database_url}, cache {args.redis}"
