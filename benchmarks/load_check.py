@@ -38,6 +38,7 @@ import os
 import re
 import resource
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,6 +74,7 @@ STARTUP_TIMEOUT = 60  # seconds for each server to answer
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 CLEVER_ID = re.compile(r"\b[0-9a-f]{24}\b")
+LOG_LINE = re.compile(r"^\S+ \S+ (?P<level>WARNING|ERROR|CRITICAL) (?P<logger>\S+) (?P<message>.*)$")
 ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) \S+ (?P<ms>\d+)ms')
 
 
@@ -418,32 +420,41 @@ def _listen_overflows() -> int:
 
 
 class QueueWatcher:
-    """Sample the accept queue of listening ports (/proc/net/tcp) while a phase runs; keep each one's peak."""
+    """Sample the accept queue of listening ports while a phase runs (`ss`, ten times a second); keep the peaks.
 
-    def __init__(self, ports: dict[str, int], interval: float = 0.01):
-        self.ports = {f"{port:04X}": name for name, port in ports.items()}
+    `ss` asks the kernel for listening sockets only; reading /proc/net/tcp instead walks every
+    TIME_WAIT connection a load run leaves behind and would itself eat a core.
+    """
+
+    def __init__(self, ports: dict[str, int], interval: float = 0.1):
+        self.ports = {f":{port}": name for name, port in ports.items()}
+        self.filter = "( " + " or ".join(f"sport = :{port}" for port in ports.values()) + " )"
         self.interval = interval
+        self.ss = shutil.which("ss")  # iproute2
         self.peaks = dict.fromkeys(ports, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="queue-watcher", daemon=True)
 
     def __enter__(self):
-        self._thread.start()
+        if self.ss:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc_info):
         self._stop.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
-            with contextlib.suppress(OSError):
-                for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-                    fields = line.split()
-                    name = self.ports.get(fields[1].rpartition(":")[2])
-                    if name and fields[3] == "0A":  # LISTEN: rx_queue is the accept queue
-                        queued = int(fields[4].partition(":")[2], 16)
-                        self.peaks[name] = max(self.peaks[name], queued)
+            listening = subprocess.run(  # noqa: S603 - fixed arguments
+                [self.ss, "-Hltn", self.filter], capture_output=True, text=True, check=False
+            ).stdout
+            for line in listening.splitlines():
+                _state, queued, _backlog, local, *_rest = line.split()
+                name = self.ports.get(local[local.rindex(":") :])
+                if name:
+                    self.peaks[name] = max(self.peaks[name], int(queued))
 
 
 @dataclass
@@ -504,6 +515,7 @@ class Phase:
     sandbox_calls: list[dict]
     server_times: dict[str, list[int]]  # gunicorn's own time per request path (ms)
     queue_peaks: dict[str, int]  # listening server -> longest accept queue seen
+    log_problems: Counter  # the product's warnings and errors (numbers blanked), e.g. deadlock retries
 
     @property
     def errors(self) -> list[LoginResult]:
@@ -552,8 +564,21 @@ def run_phase(
         after=after,
         sandbox_calls=calls,
         server_times=_server_times(access_log, log_offset),
+        log_problems=_log_problems(access_log, log_offset),
         queue_peaks=queues.peaks,
     )
+
+
+def _log_problems(log_file: Path, offset: int) -> Counter:
+    problems = Counter()
+    with log_file.open("rb") as log:
+        log.seek(offset)
+        for line in log.read().decode(errors="replace").splitlines():
+            match = LOG_LINE.match(line)
+            if match:
+                message = re.sub(r"\d+", "N", match["message"])[:160]
+                problems[f"{match['level']} {match['logger']}: {message}"] += 1
+    return problems
 
 
 def _server_times(access_log: Path, offset: int) -> dict[str, list[int]]:
@@ -760,6 +785,10 @@ def print_phase(phase: Phase, *, sections: float, components: list[str]) -> None
             f"| {path} | {len(values)} | {percentile(values, 50):,.0f} ms | {percentile(values, 95):,.0f} ms "
             f"| {max(values):,.0f} ms |"
         )
+
+    print(f"\nProduct log: {sum(phase.log_problems.values())} warnings and errors")
+    for problem, number in phase.log_problems.most_common(8):
+        print(f"    {number:>6}  {problem}")
 
     by_endpoint = Counter(f"{call['method']} {_sandbox_endpoint(call['path'])}" for call in phase.sandbox_calls)
     refused = Counter(call["status"] for call in phase.sandbox_calls if not call["status"] or call["status"] >= 400)
@@ -997,7 +1026,8 @@ def print_summary(phases: list[Phase], check: DatabaseCheck) -> int:
         ok = [result.seconds for result in phase.results if not result.error]
         print(
             f"- {phase.name} login: {len(ok) / phase.wall:.2f} logins/s, p50 {_ms(percentile(ok, 50))}, "
-            f"p95 {_ms(percentile(ok, 95))}, errors {len(phase.errors)}, sandbox calls {len(phase.sandbox_calls)}"
+            f"p95 {_ms(percentile(ok, 95))}, errors {len(phase.errors)}, sandbox calls {len(phase.sandbox_calls)}, "
+            f"product log warnings/errors {sum(phase.log_problems.values())}"
         )
     print(f"- errors: {errors} (must be 0)")
     print(f"- duplicate rows: {check.duplicate_rows} (must be 0)")
