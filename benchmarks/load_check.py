@@ -807,9 +807,12 @@ def print_phase(phase: Phase, *, sections: float, components: list[str]) -> None
     used = {name: phase.after.components[name] - phase.before.components[name] for name in components}
     used["browsers (this script)"] = phase.after.own - phase.before.own
     used["everything else on the machine"] = max(0.0, busy - sum(used.values()))
-    print(f"\nCPU during the phase: machine {100 * busy / total:.0f}% busy ({cores} cores); cores used on average:")
+    print(
+        f"\nCPU during the phase: machine {100 * busy / total:.0f}% busy ({cores} cores); "
+        "cores used on average, and CPU time per login:"
+    )
     for name, seconds in used.items():
-        print(f"    {seconds / phase.wall:5.2f}  {name}")
+        print(f"    {seconds / phase.wall:5.2f}  {1000 * seconds / len(phase.results):6.0f} ms  {name}")
     print(f"  -> {bottleneck(used, wall=phase.wall, machine_share=busy / total, cores=cores)}")
     overflows = phase.after.listen_overflows - phase.before.listen_overflows
     peaks = ", ".join(f"{name} {peak}" for name, peak in phase.queue_peaks.items())
