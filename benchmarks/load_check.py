@@ -819,8 +819,14 @@ def print_phase(phase: Phase, *, sections: float, components: list[str]) -> None
     print(f"  -> longest accept queue seen: {peaks}; connections refused by a full queue: {overflows}")
     if overflows:
         print(
-            "     (machine-wide TcpExt ListenOverflows; each such client retries its SYN after 1 s, 3 s, ...: "
+            "     (machine-wide TcpExt ListenOverflows; each such client retries its SYN after 1 s, 3 s, 7 s: "
             f"the sandbox's server (Django's runserver) queues {SANDBOX_BACKLOG}, gunicorn 2048)"
+        )
+    if overflows and phase.queue_peaks.get("sandbox", 0) >= SANDBOX_BACKLOG:
+        print(
+            "  -> the sandbox's accept queue was full: a bottleneck of the sandbox, not of the product. Browsers "
+            "and the product's Clever calls waited for SYN retries; a call still waiting after "
+            "CLEVER_HTTP_TIMEOUT (10 s) fails the login (the code exchange is never retried)"
         )
 
 
