@@ -74,7 +74,10 @@ STARTUP_TIMEOUT = 60  # seconds for each server to answer
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 CLEVER_ID = re.compile(r"\b[0-9a-f]{24}\b")
-LOG_LINE = re.compile(r"^\S+ \S+ (?P<level>WARNING|ERROR|CRITICAL) (?P<logger>\S+) (?P<message>.*)$")
+LOG_LINE = re.compile(
+    r"^(?:\S+ \S+ (?P<level>WARNING|ERROR|CRITICAL) (?P<logger>\S+)"  # Django's logging
+    r"|\[[^]]+\] \[\d+\] \[(?P<gunicorn>WARNING|ERROR|CRITICAL)\]) (?P<message>.*)$"  # gunicorn's (WORKER TIMEOUT)
+)
 ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) \S+ (?P<ms>\d+)ms')
 
 
@@ -252,6 +255,7 @@ class LoginResult:
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)
     error: LoginFailed | None = None
+    resent: int = 0
 
 
 class Browser:
@@ -262,18 +266,31 @@ class Browser:
         self.session.trust_env = False
         self.timeout = timeout
         self.steps: dict[str, float] = {}
+        self.resent = 0  # requests sent again after a closed keep-alive connection
 
     def request(self, step: str, method: str, url: str, *, expect: int, **kwargs) -> requests.Response:
         started = time.perf_counter()
         try:
-            response = self.session.request(method, url, allow_redirects=False, timeout=self.timeout, **kwargs)
+            response = self._send(method, url, **kwargs)
         except requests.RequestException as exc:
-            raise LoginFailed(step, f"{method} {urlsplit(url).path}: {type(exc).__name__}") from None
+            raise LoginFailed(step, f"{method} {urlsplit(url).path}: {_reason(exc)}") from None
         finally:
             self.steps[step] = self.steps.get(step, 0.0) + time.perf_counter() - started
         if response.status_code != expect:
             raise LoginFailed(step, f"{method} {urlsplit(url).path} answered {response.status_code}{_title(response)}")
         return response
+
+    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+        try:
+            return self.session.request(method, url, allow_redirects=False, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as exc:
+            # The server closed an idle keep-alive connection (gunicorn after 2 s) just as we reused it,
+            # so the request never reached it. A browser sends it again on a new connection; so do we.
+            if "Remote end closed connection without response" not in str(exc):
+                raise
+            self.resent += 1
+            self.session.close()
+            return self.session.request(method, url, allow_redirects=False, timeout=self.timeout, **kwargs)
 
     def location(self, step: str, response: requests.Response) -> str:
         if "Location" not in response.headers:
@@ -282,6 +299,11 @@ class Browser:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """Return the exception's kind and text, without query strings (a callback URL carries its code)."""
+    return re.sub(r"\?[^\s'\"]*", "?...", f"{type(exc).__name__}: {exc}")[:200]
 
 
 def _title(response: requests.Response) -> str:
@@ -351,6 +373,7 @@ def clever_login(
     finally:
         result.seconds = time.perf_counter() - started
         result.steps = browser.steps
+        result.resent = browser.resent
         browser.close()
     return result
 
@@ -577,7 +600,8 @@ def _log_problems(log_file: Path, offset: int) -> Counter:
             match = LOG_LINE.match(line)
             if match:
                 message = re.sub(r"\d+", "N", match["message"])[:160]
-                problems[f"{match['level']} {match['logger']}: {message}"] += 1
+                source = f"{match['level']} {match['logger']}" if match["level"] else f"{match['gunicorn']} gunicorn"
+                problems[f"{source}: {message}"] += 1
     return problems
 
 
@@ -766,6 +790,9 @@ def print_phase(phase: Phase, *, sections: float, components: list[str]) -> None
         f"max {_ms(max(latencies, default=0))}"
     )
     print(f"- errors: {len(phase.errors)}")
+    resent = sum(result.resent for result in phase.results)
+    if resent:
+        print(f"  ({resent} requests sent again, as a browser does, after the server closed an idle connection)")
     for problem, number in Counter(str(result.error) for result in phase.errors).most_common(8):
         print(f"    {number} x {problem}")
 
