@@ -924,6 +924,7 @@ def _stop_on_sigterm(signum, frame):
 def main(argv=None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored (cmd &)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     stack = Stack()
     try:
