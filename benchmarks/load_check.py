@@ -103,6 +103,7 @@ class Process:
     name: str
     popen: subprocess.Popen
     log: Path
+    url: str
 
     def tail(self, lines: int = 25) -> str:
         with contextlib.suppress(OSError):
@@ -116,13 +117,13 @@ class Stack:
     def __init__(self):
         self.processes: list[Process] = []
 
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> Process:
+    def start(self, name: str, argv: list[str], env: dict[str, str], *, url: str) -> Process:
         log = ARTIFACTS / f"{name}.log"
         with log.open("wb") as out:
             popen = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                 argv, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
-        process = Process(name=name, popen=popen, log=log)
+        process = Process(name=name, popen=popen, log=log, url=url)
         self.processes.append(process)
         return process
 
@@ -936,7 +937,7 @@ def main(argv=None) -> int:
         if args.keep and stack.processes:
             print("\n--keep: left running (stop them with the kill commands):")
             for process in stack.processes:
-                print(f"    {process.name}: kill -TERM -{process.popen.pid}   (log {process.log})")
+                print(f"    {process.name} at {process.url}/: kill -TERM -{process.popen.pid}   (log {process.log})")
         else:
             stack.stop()
 
@@ -970,7 +971,10 @@ def run(args, stack: Stack) -> int:
         "CLEVER_SANDBOX_REDIRECT_URIS": f"{app}{CALLBACK_PATH}",
     }
     sandbox_process = stack.start(
-        "sandbox", [sys.executable, "manage.py", "clever_sandbox", f"127.0.0.1:{sandbox_port}"], sandbox_env
+        "sandbox",
+        [sys.executable, "manage.py", "clever_sandbox", f"127.0.0.1:{sandbox_port}"],
+        sandbox_env,
+        url=sandbox,
     )
     app_env = env | {
         "CLEVER_OAUTH_BASE": sandbox,
@@ -979,7 +983,7 @@ def run(args, stack: Stack) -> int:
         "WEB_CONCURRENCY": str(args.workers),
         "GUNICORN_THREADS": str(args.threads),
     }
-    gunicorn = stack.start("gunicorn", gunicorn_argv(), app_env)
+    gunicorn = stack.start("gunicorn", gunicorn_argv(), app_env, url=app)
     wait_until_up(sandbox_process, f"{sandbox}/_control/options")
     wait_until_up(gunicorn, f"{app}/")
     options = requests.get(f"{sandbox}/_control/options", timeout=10).json()["options"]
