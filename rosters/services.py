@@ -138,7 +138,9 @@ def _apply_once(*, teacher: Teacher, snapshot: RosterSnapshot, dry_run: bool) ->
         with transaction.atomic():
             now = timezone.now()
             # Serialise syncs of one teacher (PostgreSQL); SQLite serialises all writers already.
-            locked = Teacher.objects.select_for_update().get(pk=teacher.pk)
+            # NO KEY: a co-teacher's sync links this teacher meanwhile, and its foreign-key check
+            # (FOR KEY SHARE) must not wait for us, or two co-teachers syncing at once deadlock.
+            locked = Teacher.objects.select_for_update(no_key=True).get(pk=teacher.pk)
             _apply_profile(locked, snapshot, now, counts)
             section_pks = _upsert_sections(snapshot.sections, counts)
             _link_teachers(locked, snapshot.sections, section_pks, now, counts)
