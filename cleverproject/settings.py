@@ -88,6 +88,9 @@ WSGI_APPLICATION = "cleverproject.wsgi.application"
 # Database: SQLite is the embedded default; PostgreSQL in CI and production.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# Keep connections open between requests in production (checked before reuse).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0 if DEBUG else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "cleverproject.sqlite3"  # SQLite's real parameter limit
     # Writers take the lock when their transaction begins and wait for it, instead of
