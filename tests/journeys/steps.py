@@ -12,6 +12,8 @@ from playwright.sync_api import Locator, Page, expect
 CLASSES_URL = re.compile(r"/classes/$")
 ONBOARDING_URL = re.compile(r"/onboarding/$")
 WELCOME_URL = re.compile(r"/accounts/clever/welcome/$")
+# The sandbox's sign-in page, reached from a login we started: it carries our state.
+CLEVER_SIGN_IN_URL = re.compile(r"/sandbox/clever/oauth/authorize\?.*\bstate=\w+")
 
 
 def log_in_with_clever(page: Page, *, teacher: str) -> None:
@@ -19,6 +21,8 @@ def log_in_with_clever(page: Page, *, teacher: str) -> None:
     page.goto("/")
     expect(page.get_by_role("heading", name="Welcome, teachers")).to_be_visible()
     page.get_by_role("button", name="Log in with Clever").click()
+    expect(page).to_have_url(CLEVER_SIGN_IN_URL)
+    expect(page.get_by_text(re.compile(r"Clever will send them back to localhost:\d+\."))).to_be_visible()
     choose_on_clever(page, teacher=teacher, heading="Log in with Clever")
 
 
