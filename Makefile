@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ADDRPORT ?= 127.0.0.1:8000
 
-.PHONY: help install run test journeys lint format migrate bench clean
+.PHONY: help install run test journeys lint format migrate bench bench-fleet load-check clean
 
 help:
 	@echo "make run     install, migrate and serve http://$(ADDRPORT)/ with the Clever sandbox"
@@ -14,6 +14,9 @@ help:
 	@echo "make lint    ruff check and format check only"
 	@echo "make format  apply ruff's fixes and formatting"
 	@echo "make bench   measure one roster sync at 10, 50 and 200 sections (HTTP, SQL, time)"
+	@echo "make bench-fleet  re-sync 1,000 teachers on 1, 2 and 4 db_worker processes (PostgreSQL; slow)"
+	@echo "make load-check [ARGS=\"--teachers 100\"]  N teachers log in with Clever at once on gunicorn +"
+	@echo "             PostgreSQL + Redis + the sandbox process; fails on any error or duplicate row"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +54,14 @@ journeys: install
 
 bench: install
 	$(BIN)/python -m benchmarks.roster_sync
+
+# PostgreSQL at FLEET_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clever_fleet_bench).
+bench-fleet: install
+	$(BIN)/python -m benchmarks.fleet_sync
+
+# Needs PostgreSQL and Redis on 127.0.0.1 (see README, Load check); options: ARGS="--help".
+load-check: install
+	$(BIN)/python -m benchmarks.load_check $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

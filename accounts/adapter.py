@@ -16,12 +16,13 @@ from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from rosters.selectors import teacher_for_user
 from rosters.services import teacher_login_sync
 
 from . import services
 from .clever.pending import pending_login_clear, pending_login_stash
 from .clever.profile import CleverProfile
-from .selectors import CLEVER_PROVIDER_ID, teacher_for_user
+from .selectors import CLEVER_PROVIDER_ID
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,7 @@
-"""Reads for accounts: who uses an email, who holds a Clever identity."""
+"""Reads for accounts: who uses an email. (A user's Clever teacher: rosters.selectors.teacher_for_user.)"""
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-
-from rosters.models import Teacher
 
 CLEVER_PROVIDER_ID = "clever"
 
@@ -16,10 +14,3 @@ def email_in_use(*, email: str) -> bool:
         get_user_model().objects.filter(email__iexact=email).exists()
         or EmailAddress.objects.filter(email__iexact=email).exists()
     )
-
-
-def teacher_for_user(*, user) -> Teacher | None:
-    """Return the Clever teacher linked to `user`, if any."""
-    if not getattr(user, "pk", None):
-        return None
-    return Teacher.objects.filter(user=user).first()

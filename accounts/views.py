@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from .selectors import teacher_for_user
+from rosters.selectors import teacher_for_user
 
 
 @require_GET

@@ -32,27 +32,21 @@ django.setup()
 
 import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import StaticFilesHandler  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test.testcases import LiveServerThread  # noqa: E402
 
 from rosters import services  # noqa: E402
 from rosters.models import Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher  # noqa: E402
 from sandbox.generate import generate_roster  # noqa: E402
 from sandbox.state import get_sandbox  # noqa: E402
+from sandbox.threaded import site_serve_in_thread  # noqa: E402
 
 SIZES = (10, 50, 200)
 
 
 def serve_sandbox() -> str:
-    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    base = f"http://127.0.0.1:{thread.port}/sandbox/clever"
+    url, _thread = site_serve_in_thread()
+    base = f"{url}/sandbox/clever"
     settings.CLEVER_OAUTH_BASE = settings.CLEVER_API_BASE = settings.CLEVER_SANDBOX_URL = base
     return base
 

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "django_countries",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "rosters",
     "onboarding",
@@ -86,6 +88,9 @@ WSGI_APPLICATION = "cleverproject.wsgi.application"
 # Database: SQLite is the embedded default; PostgreSQL in CI and production.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# Keep connections open between requests in production (checked before reuse).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0 if DEBUG else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "cleverproject.sqlite3"  # SQLite's real parameter limit
     # Writers take the lock when their transaction begins and wait for it, instead of
@@ -196,6 +201,34 @@ CLEVER_RETRY_MAX_WAIT = env.float("CLEVER_RETRY_MAX_WAIT", default=30.0)
 CLEVER_PAGE_SIZE = env.int("CLEVER_PAGE_SIZE", default=1000)
 # How many sections' students one sync fetches at once.
 CLEVER_SYNC_CONCURRENCY = env.int("CLEVER_SYNC_CONCURRENCY", default=8)
+
+# --- Background jobs (fleet re-sync) ---------------------------------------
+# Django's tasks API (the django-tasks backport). "immediate" runs each job inline, in the
+# process that enqueues it (no worker: the default); "database" stores jobs in the database
+# for `manage.py db_worker` processes on any number of hosts; or a backend's dotted path.
+task_backend_aliases = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+DJANGO_TASKS_BACKEND = env("DJANGO_TASKS_BACKEND", default="immediate")
+TASKS = {"default": {"BACKEND": task_backend_aliases.get(DJANGO_TASKS_BACKEND, DJANGO_TASKS_BACKEND)}}
+# The login-time sync: "inline" (the teacher waits for it) or "background" (a job; My classes
+# says "updating" until it is done).
+ROSTER_LOGIN_SYNC = env("ROSTER_LOGIN_SYNC", default="inline")
+if ROSTER_LOGIN_SYNC not in ("inline", "background"):
+    raise ImproperlyConfigured("ROSTER_LOGIN_SYNC must be 'inline' or 'background'.")
+# The request budget per Clever token that every job shares, across workers and hosts:
+# requests per fixed window of that many seconds (Clever: 1200 a minute per bearer token).
+CLEVER_RATE_LIMIT = env.int("CLEVER_RATE_LIMIT", default=1200)
+CLEVER_RATE_LIMIT_WINDOW = env.int("CLEVER_RATE_LIMIT_WINDOW", default=60)
+# A job that fails for a passing reason runs again up to this many attempts in all, after
+# ROSTER_JOB_RETRY_DELAY seconds, doubling each time.
+ROSTER_JOB_MAX_ATTEMPTS = env.int("ROSTER_JOB_MAX_ATTEMPTS", default=4)
+ROSTER_JOB_RETRY_DELAY = env.float("ROSTER_JOB_RETRY_DELAY", default=60.0)
+# A running job beats every ROSTER_JOB_HEARTBEAT seconds; one silent for ROSTER_JOB_STALE_AFTER
+# seconds lost its worker and is run again.
+ROSTER_JOB_HEARTBEAT = env.float("ROSTER_JOB_HEARTBEAT", default=30.0)
+ROSTER_JOB_STALE_AFTER = env.float("ROSTER_JOB_STALE_AFTER", default=120.0)
 
 SOCIALACCOUNT_PROVIDERS = {
     "clever": {

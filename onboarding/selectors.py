@@ -39,11 +39,6 @@ def onboarding_gate_status(*, user_id: int) -> GateStatus:
     return GateStatus.PENDING if finished_at is None else GateStatus.FINISHED
 
 
-def teacher_get_for_user(*, user) -> Teacher | None:
-    """Return the Clever teacher linked to this user, or None for local-only accounts and staff."""
-    return Teacher.objects.filter(user_id=user.pk).first()
-
-
 def onboarding_get(*, user) -> Onboarding | None:
     return Onboarding.objects.filter(user_id=user.pk).first()
 

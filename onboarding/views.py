@@ -1,9 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+
+from rosters.selectors import teacher_for_user
 
 from . import selectors, services
 from .forms import OnboardingForm
@@ -13,7 +14,7 @@ from .forms import OnboardingForm
 @require_http_methods(["GET", "HEAD", "POST"])
 def questionnaire(request):
     """Show the questionnaire prefilled from Clever (or the saved answers), and save it."""
-    teacher = selectors.teacher_get_for_user(user=request.user)
+    teacher = teacher_for_user(user=request.user)
     if teacher is None:
         # Only Clever teachers onboard; local accounts and staff have nothing to answer here.
         return redirect("rosters:classes")
@@ -35,15 +36,7 @@ def questionnaire(request):
         services.onboarding_submit(user=request.user, answers=form.answers())
         if revising:
             messages.success(request, _("Your answers are saved."))
-            return redirect(_after_revision_url())
+            return redirect("accounts:account")
         messages.success(request, _("Thank you, you're all set!"))
         return redirect("rosters:classes")
     return render(request, "onboarding/form.html", {"form": form, "revising": revising, "teacher": teacher})
-
-
-def _after_revision_url() -> str:
-    """Return the account page when the project has one, else My classes."""
-    try:
-        return reverse("accounts:account")
-    except NoReverseMatch:
-        return reverse("rosters:classes")

@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import clever, services
-from .models import DistrictToken, Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
+from .models import DistrictToken, Enrollment, Section, SectionTeacher, Student, SyncJob, SyncRun, Teacher
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -227,6 +227,39 @@ class SyncRunAdmin(admin.ModelAdmin):
         "http_calls",
         "error",
         "message",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SyncJob)
+class SyncJobAdmin(admin.ModelAdmin):
+    """Background re-syncs: what is queued, running, retried or failed, and why."""
+
+    list_display = ("requested_at", "teacher", "trigger", "status", "attempt", "deferrals", "run_after", "finished_at")
+    list_filter = ("status", "trigger", "requested_at")
+    search_fields = ("teacher__first_name", "teacher__last_name", "teacher__clever_id", "error", "task_id")
+    list_select_related = ("teacher",)
+    date_hierarchy = "requested_at"
+    readonly_fields = (
+        "teacher",
+        "requested_by",
+        "trigger",
+        "status",
+        "requested_at",
+        "attempt",
+        "deferrals",
+        "task_id",
+        "run_after",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "last_run",
+        "error",
     )
 
     def has_add_permission(self, request):

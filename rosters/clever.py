@@ -21,11 +21,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from .throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -384,7 +388,14 @@ def _rate_limit_wait(response: requests.Response) -> float | None:
 class _Http:
     """A requests.Session with our timeout, retry policy and call counter."""
 
-    def __init__(self, *, timeout: float | None, max_wait: float | None, sleep: Callable[[float], None]):
+    def __init__(
+        self,
+        *,
+        timeout: float | None,
+        max_wait: float | None,
+        sleep: Callable[[float], None],
+        throttle: Throttle | None = None,
+    ):
         self.session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)
         self.session.mount("https://", adapter)
@@ -392,6 +403,7 @@ class _Http:
         self.timeout = settings.CLEVER_HTTP_TIMEOUT if timeout is None else timeout
         self.max_wait = settings.CLEVER_RETRY_MAX_WAIT if max_wait is None else max_wait
         self.sleep = sleep
+        self.throttle = throttle
         self._calls = itertools.count()
         self._calls_lock = threading.Lock()
         self.calls = 0
@@ -404,6 +416,9 @@ class _Http:
         path = urlsplit(url).path
         for attempt in range(1, MAX_ATTEMPTS + 1):
             last = attempt == MAX_ATTEMPTS or not retry
+            if self.throttle is not None:
+                # Every attempt counts against Clever's per-token limit, retries included.
+                self.throttle.acquire()
             self._count()
             started = time.monotonic()
             try:
@@ -449,7 +464,8 @@ class CleverClient:
 
     `paginate` is for district-app tokens: they page with `limit` and follow
     `links` rel `next`. User (SSO) tokens cannot page, so they send no paging
-    parameters and read one response per list.
+    parameters and read one response per list. A `throttle` (rosters.throttle) is
+    asked before every request, so many clients can share one token's rate limit.
     """
 
     def __init__(
@@ -462,12 +478,13 @@ class CleverClient:
         timeout: float | None = None,
         max_wait: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        throttle: Throttle | None = None,
     ):
         self._token = token
         self.paginate = paginate
         self.page_size = page_size or settings.CLEVER_PAGE_SIZE
         self.api_base = (api_base or settings.CLEVER_API_BASE).rstrip("/")
-        self._http = _Http(timeout=timeout, max_wait=max_wait, sleep=sleep)
+        self._http = _Http(timeout=timeout, max_wait=max_wait, sleep=sleep, throttle=throttle)
 
     def __repr__(self):
         return f"CleverClient(api_base={self.api_base!r}, paginate={self.paginate})"

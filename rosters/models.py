@@ -8,6 +8,7 @@ Clever owns these rows: they change only through `rosters.services`.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
@@ -203,3 +204,80 @@ class DistrictToken(models.Model):
 
     def __str__(self):
         return self.name or self.district_id
+
+
+class SyncJob(models.Model):
+    """One background re-sync of a teacher (a fleet job): queued, run, retried, finished.
+
+    Every attempt is a task on Django's tasks API (`rosters.tasks`), and every attempt
+    that reaches Clever writes its own SyncRun. The job holds what the attempts share:
+    how many ran, when the next may run, and the heartbeat by which a job whose worker
+    died is found and run again. No token is ever stored here.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="sync_jobs")
+    trigger = models.CharField(_("trigger"), max_length=16, choices=SyncRun.Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # A sync that started after this covers the request: the job then has nothing to do.
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    # Re-enqueued because Clever's rate limit or another sync of the teacher held it up.
+    deferrals = models.PositiveSmallIntegerField(_("deferrals"), default=0)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    run_after = models.DateTimeField(_("next attempt after"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    last_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("last run")
+    )
+    # What held the job up or ended it, for staff; never a token.
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("sync job")
+        verbose_name_plural = _("sync jobs")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [
+            models.Index(fields=["teacher", "status"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
+        constraints = [
+            # Two workers never sync one teacher at once: the database refuses a second claim.
+            models.UniqueConstraint(
+                fields=["teacher"], condition=models.Q(status="running"), name="rosters_syncjob_one_running"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.teacher} · {self.get_trigger_display()} · {self.get_status_display()}"
+
+
+class RateBudget(models.Model):
+    """Requests one Clever token made in one fixed window, shared by every worker (rosters.throttle)."""
+
+    key = models.CharField(_("token hash"), max_length=64)  # SHA-256 of the token, never the token
+    window_start = models.BigIntegerField(_("window start (Unix seconds)"))
+    used = models.PositiveIntegerField(_("requests"), default=0)
+
+    class Meta:
+        verbose_name = _("rate budget")
+        verbose_name_plural = _("rate budgets")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="rosters_ratebudget_window"),
+        ]
+
+    def __str__(self):
+        return f"{self.key[:8]}… @ {self.window_start}: {self.used}"

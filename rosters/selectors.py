@@ -3,7 +3,7 @@
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from .models import Enrollment, Section, SectionTeacher, SyncRun, Teacher
+from .models import Enrollment, Section, SectionTeacher, SyncJob, SyncRun, Teacher
 
 
 def teacher_for_user(*, user) -> Teacher | None:
@@ -59,3 +59,8 @@ def section_enrollments(*, section: Section) -> QuerySet[Enrollment]:
 def teacher_last_sync(*, teacher: Teacher) -> SyncRun | None:
     """Return the teacher's most recent finished sync, or None."""
     return teacher.sync_runs.exclude(outcome=SyncRun.Outcome.RUNNING).order_by("-started_at", "-pk").first()
+
+
+def teacher_sync_pending(*, teacher: Teacher) -> bool:
+    """Say whether a background sync of the teacher is queued or running (My classes: "updating…")."""
+    return SyncJob.objects.filter(teacher=teacher, status__in=SyncJob.ACTIVE).exists()

@@ -27,8 +27,6 @@ from .models import DistrictToken, Enrollment, Section, SectionTeacher, Student,
 
 logger = logging.getLogger(__name__)
 
-SECTION_FIELDS = ("name", "subject", "grade", "period", "section_number", "school_id", "district_id")
-STUDENT_FIELDS = ("first_name", "middle_name", "last_name", "grade")
 APPLY_ATTEMPTS = 3  # a deadlock or a busy SQLite file is retried; the fetched data is still good
 
 
@@ -65,6 +63,14 @@ class SyncCredentials:
     token: str = field(repr=False)
     paginate: bool  # district-app tokens page; user tokens cannot
     source: str  # "district token" or "teacher token", for messages
+
+
+@dataclass(frozen=True)
+class SyncAttempt:
+    """One sync as it ended: its SyncRun, and the exception that failed it (None on success)."""
+
+    run: SyncRun
+    error: BaseException | None = None
 
 
 class NeedsFreshLogin(Exception):
@@ -132,7 +138,9 @@ def _apply_once(*, teacher: Teacher, snapshot: RosterSnapshot, dry_run: bool) ->
         with transaction.atomic():
             now = timezone.now()
             # Serialise syncs of one teacher (PostgreSQL); SQLite serialises all writers already.
-            locked = Teacher.objects.select_for_update().get(pk=teacher.pk)
+            # NO KEY: a co-teacher's sync links this teacher meanwhile, and its foreign-key check
+            # (FOR KEY SHARE) must not wait for us, or two co-teachers syncing at once deadlock.
+            locked = Teacher.objects.select_for_update(no_key=True).get(pk=teacher.pk)
             _apply_profile(locked, snapshot, now, counts)
             section_pks = _upsert_sections(snapshot.sections, counts)
             _link_teachers(locked, snapshot.sections, section_pks, now, counts)
@@ -164,29 +172,34 @@ def _apply_profile(teacher: Teacher, snapshot: RosterSnapshot, now, counts: Sync
 
 def _upsert_sections(sections: tuple[clever.Section, ...], counts: SyncCounts) -> dict[str, int]:
     """Create or update the fetched sections; return clever id -> primary key."""
-    ids = [section.id for section in sections]
+    return _upsert_by_clever_id(Section, {section.id: _section_values(section) for section in sections}, counts)
+
+
+def _upsert_by_clever_id(model, rows: dict[str, dict[str, str]], counts: SyncCounts) -> dict[str, int]:
+    """Insert new rows and update changed ones (values keyed by field name); return clever id -> pk.
+
+    Rows Clever did not change are not written, so an unchanged sync writes nothing.
+    """
+    fields = list(next(iter(rows.values()), {}))
     existing = {
         row[0]: row[1:]
-        for row in Section.objects.filter(clever_id__in=ids).values_list("clever_id", "pk", *SECTION_FIELDS)
+        for row in model.objects.filter(clever_id__in=list(rows)).values_list("clever_id", "pk", *fields)
     }
     pks = {clever_id: row[0] for clever_id, row in existing.items()}
     to_write = []
-    for section in sorted(sections, key=lambda s: s.id):  # one lock order for every sync: no deadlocks
-        values = _section_values(section)
-        current = existing.get(section.id)
+    for clever_id in sorted(rows):  # one lock order for every sync: no deadlocks between syncs
+        values = rows[clever_id]
+        current = existing.get(clever_id)
         if current is None:
             counts.created += 1
         elif tuple(current[1:]) != tuple(values.values()):
             counts.updated += 1
         else:
             continue
-        to_write.append(Section(clever_id=section.id, **values))
+        to_write.append(model(clever_id=clever_id, **values))
     if to_write:
-        written = Section.objects.bulk_create(
-            to_write,
-            update_conflicts=True,
-            unique_fields=["clever_id"],
-            update_fields=[*SECTION_FIELDS, "updated_at"],
+        written = model.objects.bulk_create(
+            to_write, update_conflicts=True, unique_fields=["clever_id"], update_fields=[*fields, "updated_at"]
         )
         pks.update({row.clever_id: row.pk for row in written})
     return pks
@@ -271,38 +284,17 @@ def _link_teachers(
 
 
 def _upsert_students(snapshot: RosterSnapshot, counts: SyncCounts) -> dict[str, int]:
-    """Create or update every fetched student; return clever id -> primary key."""
-    students = {student.id: student for section_students in snapshot.students.values() for student in section_students}
-    existing = {
-        row[0]: row[1:]
-        for row in Student.objects.filter(clever_id__in=list(students)).values_list(
-            "clever_id", "pk", "archived_at", *STUDENT_FIELDS
-        )
+    """Create or update every fetched student, active again if archived; return clever id -> primary key."""
+    rows = {
+        student.id: _student_values(student)
+        for section_students in snapshot.students.values()
+        for student in section_students
     }
-    pks = {clever_id: row[0] for clever_id, row in existing.items()}
-    # Students in the fetch are active again (their enrollments are restored or created below).
-    archived = [row[0] for row in existing.values() if row[1] is not None]
-    if archived:
-        Student.objects.filter(pk__in=archived).update(archived_at=None, updated_at=timezone.now())
-    to_write = []
-    for student_id in sorted(students):
-        values = _student_values(students[student_id])
-        current = existing.get(student_id)
-        if current is None:
-            counts.created += 1
-        elif tuple(current[2:]) != tuple(values.values()):
-            counts.updated += 1
-        else:
-            continue
-        to_write.append(Student(clever_id=student_id, **values))
-    if to_write:
-        written = Student.objects.bulk_create(
-            to_write,
-            update_conflicts=True,
-            unique_fields=["clever_id"],
-            update_fields=[*STUDENT_FIELDS, "updated_at"],
-        )
-        pks.update({row.clever_id: row.pk for row in written})
+    pks = _upsert_by_clever_id(Student, rows, counts)
+    # Students in the fetch are active again (their enrollments are restored or created next).
+    Student.objects.filter(pk__in=list(pks.values()), archived_at__isnull=False).update(
+        archived_at=None, updated_at=timezone.now()
+    )
     return pks
 
 
@@ -388,23 +380,45 @@ def roster_sync(
     credentials: SyncCredentials,
     trigger: str,
     requested_by=None,
+    throttle=None,
 ) -> SyncRun:
     """Fetch and apply one teacher's roster, recording a SyncRun; raise nothing Clever-related.
 
     The SyncRun's outcome says whether it worked; a failure leaves the roster as it was.
+    A `throttle` (rosters.throttle) is asked before each request to Clever.
     """
+    return roster_sync_attempt(
+        teacher=teacher, credentials=credentials, trigger=trigger, requested_by=requested_by, throttle=throttle
+    ).run
+
+
+def roster_sync_attempt(
+    *,
+    teacher: Teacher,
+    credentials: SyncCredentials,
+    trigger: str,
+    requested_by=None,
+    throttle=None,
+) -> SyncAttempt:
+    """Run roster_sync and also return the exception that failed it, for callers that retry.
+
+    Background jobs decide from the exception's type whether another attempt can help.
+    """
+    error = None
     run = SyncRun.objects.create(teacher=teacher, trigger=trigger, requested_by=requested_by)
-    client = clever.CleverClient(token=credentials.token, paginate=credentials.paginate)
+    client = clever.CleverClient(token=credentials.token, paginate=credentials.paginate, throttle=throttle)
     try:
         snapshot = roster_fetch(client=client, teacher_clever_id=teacher.clever_id)
         counts = roster_apply(teacher=teacher, snapshot=snapshot)
     except clever.CleverError as exc:
+        error = exc
         logger.warning("Roster sync of teacher %s failed: %s", teacher.pk, exc.describe())
         if isinstance(exc, clever.CleverUnauthorized) and not credentials.paginate:
             # The teacher's stored token no longer works: forget it, so we ask for a fresh login.
             Teacher.objects.filter(pk=teacher.pk, token_saved_at=teacher.token_saved_at).update(token="")
         _finish(run, client, outcome=SyncRun.Outcome.FAILED, error=exc.describe(), message=str(exc.user_message))
     except Exception as exc:
+        error = exc
         logger.exception("Roster sync of teacher %s failed unexpectedly", teacher.pk)
         _finish(
             run,
@@ -417,7 +431,7 @@ def roster_sync(
         _finish(run, client, outcome=SyncRun.Outcome.SUCCESS, counts=counts)
     finally:
         client.close()
-    return run
+    return SyncAttempt(run=run, error=error)
 
 
 def _finish(run: SyncRun, client, *, outcome, counts: SyncCounts | None = None, error="", message="") -> None:
@@ -449,10 +463,20 @@ def teacher_login_sync(*, teacher: Teacher, token: str) -> SyncRun | None:
 
     Never raises: the login succeeds even when the sync fails. Returns the SyncRun,
     whose outcome tells whether the classes could be updated (My classes says so).
+    With ROSTER_LOGIN_SYNC = "background" the sync is a job instead (My classes says
+    "updating" until it is done) and this returns None: no sync ran yet.
     """
     now = timezone.now()
     Teacher.objects.filter(pk=teacher.pk).update(token=token, token_saved_at=now)
     teacher.token, teacher.token_saved_at = token, now
+    if settings.ROSTER_LOGIN_SYNC == "background":
+        from .jobs import sync_job_enqueue  # jobs builds on this module
+
+        try:
+            sync_job_enqueue(teacher=teacher, trigger=SyncRun.Trigger.LOGIN, requested_by=teacher.user)
+        except Exception:
+            logger.exception("Login-time roster sync of teacher %s could not be queued", teacher.pk)
+        return None
     try:
         return roster_sync(
             teacher=teacher,

@@ -13,10 +13,11 @@ from .models import SyncRun
 def classes(request):
     """My classes: the teacher's sections with subject, grade, co-teachers and student count."""
     teacher = selectors.teacher_for_user(user=request.user)
-    context = {"teacher": teacher, "sections": [], "last_sync": None}
+    context = {"teacher": teacher, "sections": [], "last_sync": None, "updating": False}
     if teacher is not None:
         context["sections"] = selectors.teacher_sections(teacher=teacher)
         context["last_sync"] = selectors.teacher_last_sync(teacher=teacher)
+        context["updating"] = selectors.teacher_sync_pending(teacher=teacher)
     return render(request, "rosters/classes.html", context)
 
 

@@ -10,8 +10,8 @@ tests using it can still run inside a rolled-back transaction.
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.test.testcases import LiveServerThread
+
+from sandbox.threaded import site_serve_in_thread
 
 
 @dataclass
@@ -24,13 +24,8 @@ class SandboxHandle:
 @pytest.fixture(scope="session")
 def sandbox_server():
     """Serve the site on 127.0.0.1 on a free port for the whole session."""
-    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    yield f"http://127.0.0.1:{thread.port}"
+    url, thread = site_serve_in_thread()
+    yield url
     thread.terminate()
 
 

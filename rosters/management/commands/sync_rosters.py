@@ -1,14 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from rosters import clever, services
-from rosters.models import SyncRun, Teacher
+from rosters import clever, jobs, services
+from rosters.models import SyncJob, SyncRun, Teacher
 
 
 class Command(BaseCommand):
     help = (
         "Re-sync teachers' rosters from Clever. Each teacher is synced with their district's token "
         "(entered in the admin) or their last Clever login. A failure is reported and the rest carry on; "
-        "the exit status is non-zero when any teacher failed."
+        "the exit status is non-zero when any teacher failed. With --enqueue, queue one background job per "
+        "teacher for the task workers (manage.py db_worker) instead."
     )
 
     def add_arguments(self, parser):
@@ -26,13 +27,30 @@ class Command(BaseCommand):
             action="store_true",
             help="Fetch from Clever and report what would change, writing nothing.",
         )
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Queue one background sync job per teacher (run by manage.py db_worker) instead of syncing here.",
+        )
+        parser.add_argument(
+            "--requeue-stale",
+            action="store_true",
+            help="Run again the background jobs whose worker died (running, with no heartbeat for "
+            "ROSTER_JOB_STALE_AFTER seconds), then exit. Safe to run from cron.",
+        )
 
     def handle(self, *args, **options):
+        if options["requeue_stale"]:
+            return self._requeue_stale(options)
+        if options["enqueue"] and options["dry_run"]:
+            raise CommandError("--dry-run reports here and now; it cannot be combined with --enqueue.")
         teachers = self._teachers(options)
         total = len(teachers)
         if not total:
             self.stdout.write("No teachers to sync.")
             return
+        if options["enqueue"]:
+            return self._enqueue(teachers)
         verb = "Checking" if options["dry_run"] else "Syncing"
         self.stdout.write(f"{verb} {total} teacher{'s' if total != 1 else ''} from Clever…")
         ok, failed, need_login = 0, 0, 0
@@ -62,6 +80,32 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))
+
+    def _enqueue(self, teachers: list[Teacher]) -> None:
+        queued = jobs.sync_jobs_enqueue(teachers=teachers, trigger=SyncRun.Trigger.COMMAND)
+        count = len(queued)
+        self.stdout.write(self.style.SUCCESS(f"Enqueued {count} sync job{'s' if count != 1 else ''}."))
+        if jobs.sync_jobs_run_inline():
+            # The immediate backend ran each job inside enqueue(): say how they ended.
+            statuses = list(SyncJob.objects.filter(pk__in=[job.pk for job in queued]).values_list("status", flat=True))
+            failed = statuses.count(SyncJob.Status.FAILED)
+            summary = (
+                f"Ran them here (immediate task backend): succeeded {statuses.count(SyncJob.Status.SUCCEEDED)}, "
+                f"failed {failed}, skipped {statuses.count(SyncJob.Status.SKIPPED)}."
+            )
+            if failed:
+                raise CommandError(summary)
+            self.stdout.write(summary)
+
+    def _requeue_stale(self, options) -> None:
+        if options["teacher"] or options["district"] or options["all"] or options["enqueue"] or options["dry_run"]:
+            raise CommandError("--requeue-stale takes no other option.")
+        recovered = jobs.sync_jobs_recover()
+        count = len(recovered)
+        self.stdout.write(
+            f"Found {count} job{'s' if count != 1 else ''} whose worker stopped; "
+            "queued again (or failed, after their last attempt)."
+        )
 
     def _teachers(self, options) -> list[Teacher]:
         chosen = [bool(options["teacher"]), bool(options["district"]), options["all"]]

@@ -4,7 +4,7 @@ import re
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.core.servers.basehttp import run
+from django.core.servers.basehttp import WSGIServer, run
 
 from sandbox import conf
 from sandbox.roster import RosterError
@@ -14,6 +14,12 @@ from sandbox.state import get_sandbox
 DEFAULT_ADDRPORT = "127.0.0.1:8100"
 ADDRPORT_RE = re.compile(r"^(?:(?P<host>\[[0-9a-fA-F:]+\]|[\w.-]+):)?(?P<port>\d+)$")
 SAMPLE_USERS = 3  # per user type, in the start-up message
+
+
+class SandboxServer(WSGIServer):
+    # Django's development server queues 10 connections; a product's many workers (or a
+    # load check) reach Clever at once, and a refused connection waits seconds to retry.
+    request_queue_size = 256
 
 
 class Command(BaseCommand):
@@ -62,7 +68,7 @@ class Command(BaseCommand):
             self._describe(sandbox, f"{host}:{bound_port}")
 
         try:
-            run(addr, port, SandboxHandler(), ipv6=ipv6, threading=True, on_bind=on_bind)
+            run(addr, port, SandboxHandler(), ipv6=ipv6, threading=True, on_bind=on_bind, server_cls=SandboxServer)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         except KeyboardInterrupt:
