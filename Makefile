@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ADDRPORT ?= 127.0.0.1:8000
 
-.PHONY: help install run test lint format migrate bench bench-fleet load-check clean
+.PHONY: help install run test journeys lint format migrate bench bench-fleet load-check clean
 
 help:
 	@echo "make run     install, migrate and serve http://$(ADDRPORT)/ with the Clever sandbox"
 	@echo "make test    install, lint (ruff) and run the whole test suite"
+	@echo "make journeys  only the browser journeys (Playwright + /usr/bin/chromium; screenshots in artifacts/journeys/)"
 	@echo "make lint    ruff check and format check only"
 	@echo "make format  apply ruff's fixes and formatting"
 	@echo "make bench   measure one roster sync at 10, 50 and 200 sections (HTTP, SQL, time)"
@@ -47,6 +48,9 @@ format: install
 
 test: lint
 	$(BIN)/pytest
+
+journeys: install
+	$(BIN)/pytest tests/journeys
 
 bench: install
 	$(BIN)/python -m benchmarks.roster_sync

@@ -1,6 +1,9 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Accounts"
+    # Not "Accounts": that is allauth's account app (email addresses), and the admin would
+    # show two sections with the same name.
+    verbose_name = _("Users and plans")

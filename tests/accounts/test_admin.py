@@ -123,3 +123,12 @@ def test_no_token_or_app_secret_pages_in_the_admin(staff_client):
     assert "/admin/socialaccount/socialtoken/" not in index
     assert "/admin/socialaccount/socialapp/" not in index
     assert "/admin/socialaccount/socialaccount/" in index
+
+
+def test_admin_index_names_each_section_once_and_users_apart_from_email_addresses(staff_client):
+    page = staff_client.get(reverse("admin:index"))
+
+    sections = {app["name"]: [model["name"] for model in app["models"]] for app in page.context["app_list"]}
+    assert len(sections) == len(page.context["app_list"]), "two admin sections share a name"
+    assert sections["Users and plans"] == ["Users"]
+    assert sections["Accounts"] == ["Email addresses"]

@@ -1,0 +1,150 @@
+"""Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server.
+
+The live server serves the product and, at /sandbox/clever/, the Clever sandbox, so a
+journey clicks through Clever's pages exactly as a teacher would. Fixtures:
+
+- `browser`: one headless Chromium for all the journeys (skipped when /usr/bin/chromium is
+  missing, a failure instead when REQUIRE_BROWSER=1, as in CI);
+- `clever`: points the product at the sandbox on the live server, reset for each test;
+- `page`: a fresh browser context (no cookies) and page for each test, with bounded timeouts;
+- `screenshot`: saves the journey's last page as artifacts/journeys/<name>.png.
+
+The live server answers from its own thread, so journeys use transactional tests, which
+flush the database after each test. They are marked
+`django_db(transaction=True, serialized_rollback=True)`: the database is restored to what
+the migrations made (onboarding's default questions above all) before each test, and left
+that way for the transactional tests that follow.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.db import connections
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root, where Chromium's own sandbox refuses to start
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "journeys"
+
+# Generous for a busy 2-core machine, but bounded: a stuck page fails the test instead of hanging it.
+LAUNCH_TIMEOUT_MS = 60_000
+ACTION_TIMEOUT_MS = 20_000
+NAVIGATION_TIMEOUT_MS = 30_000
+EXPECT_TIMEOUT_MS = 15_000
+
+
+@dataclass
+class Clever:
+    site_url: str  # the live server's root, e.g. http://localhost:40123
+    url: str  # the sandbox's base on it: <site_url>/sandbox/clever
+    state: object  # sandbox.state.Sandbox
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """Start headless Chromium once for the journeys; close it (and its processes) after the last one."""
+    if not CHROMIUM.exists():
+        reason = f"browser journeys need Chromium at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}; REQUIRE_BROWSER=1 makes that a failure", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    # Playwright's sync API keeps an asyncio event loop running in this thread (in a greenlet)
+    # for as long as it is started, and Django takes that running loop for an async context:
+    # - it refuses ORM calls from the test itself and from the transactional tests' flush
+    #   ("You cannot call this from an async context"), although nothing here is async and
+    #   the ORM runs in this thread alone. DJANGO_ALLOW_ASYNC_UNSAFE lifts that check, only
+    #   while the browser runs.
+    # - `connections` would hand this thread new connection objects (asgiref keeps them per
+    #   context under a running loop), without the test database's serialized contents, so
+    #   serialized_rollback would restore nothing. The thread's own connections are put back.
+    thread_connections = {alias: connections[alias] for alias in connections}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            for alias, connection in thread_connections.items():
+                connections[alias] = connection
+            chromium = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, timeout=LAUNCH_TIMEOUT_MS
+            )
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+
+
+@pytest.fixture
+def clever(live_server, settings):
+    """Point the product at the sandbox the live server serves, reset to its demo data."""
+    from sandbox.state import get_sandbox
+
+    base = f"{live_server.url}/sandbox/clever"
+    settings.CLEVER_OAUTH_BASE = base
+    settings.CLEVER_API_BASE = base
+    settings.CLEVER_SANDBOX_URL = base
+    state = get_sandbox()
+    state.reset()
+    cache.clear()  # merge rate limits live in the cache
+    yield Clever(site_url=live_server.url, url=base, state=state)
+    state.reset()
+    cache.clear()
+
+
+@pytest.fixture
+def page(browser, clever, request):
+    """A page in a fresh browser context; on failure, its last state is kept as <test>-failed.png."""
+    context = browser.new_context(base_url=clever.site_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    tab = context.new_page()
+    try:
+        yield tab
+        report = getattr(request.node, "rep_call", None)
+        failed_png = ARTIFACTS / f"{_slug(request.node.name)}-failed.png"
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=failed_png, full_page=True)
+        else:
+            failed_png.unlink(missing_ok=True)  # an earlier run's, no longer true
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page PNG of where the journey ended, overwriting the previous run's."""
+
+    def save(page, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{_slug(name)}.png"
+        page.screenshot(path=path, full_page=True)
+        return path
+
+    return save
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so `page` knows whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
