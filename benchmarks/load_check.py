@@ -286,8 +286,12 @@ class Browser:
             return self.session.request(method, url, allow_redirects=False, timeout=self.timeout, **kwargs)
         except requests.ConnectionError as exc:
             # The server closed an idle keep-alive connection (gunicorn after 2 s) just as we reused it,
-            # so the request never reached it. A browser sends it again on a new connection; so do we.
-            if "Remote end closed connection without response" not in str(exc):
+            # so the request never reached it: we see its FIN ("Remote end closed ...") or, when our
+            # request was already on the wire, its RST. A browser sends it again on a new connection;
+            # so do we, and the report counts it.
+            if not any(
+                sign in str(exc) for sign in ("Remote end closed connection without response", "reset by peer")
+            ):
                 raise
             self.resent += 1
             self.session.close()
