@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -11,7 +12,7 @@ def home(request):
     if request.user.is_authenticated:
         # The onboarding gate sends teachers who have not finished to /onboarding/ first.
         return redirect("rosters:classes")
-    return render(request, "home.html")
+    return render(request, "home.html", {"clever_sandbox": settings.CLEVER_SANDBOX})
 
 
 @require_GET

@@ -6,6 +6,10 @@ someone is a POST of ``user_id`` back to the authorize URL; the answer is a 302 
 ``redirect_uri?code=...&state=...``. A "Cancel" (``action=cancel``) redirects with
 ``error=access_denied``. An unknown client, a wrong response_type or an unregistered
 redirect URI gets an error page and never a redirect.
+
+Like Clever, the sandbox remembers who signed in (a signed cookie, for the browser session):
+the sign-in page then sends that person straight back with a code, which is what makes a
+Portal launch bounced back by the app one click. ``/signout`` forgets them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -50,6 +56,10 @@ DISTRICT_SCOPES = [
 USER_SCOPES = ["read:user_id", "read:sis"]
 
 
+SESSION_COOKIE = "clever_sandbox_session"
+_SESSION_SALT = "sandbox.oauth.session"
+
+
 class _BadRequest(Exception):
     """The authorize request itself is wrong: show an error page, never redirect."""
 
@@ -79,9 +89,13 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         user_id = request.POST.get("user_id", "").strip().lower()
         error = _cannot_sign_in(sandbox, user_id, district_id)
-        if not error:
-            code = sandbox.issue_code(user_id, redirect_uri=redirect_uri, client_id=params["client_id"])
-            return HttpResponseRedirect(_with_query(redirect_uri, code=code, state=state))
+    else:
+        user_id = signed_in_user(request)  # already signed in at Clever: straight back
+        if user_id and _cannot_sign_in(sandbox, user_id, district_id):
+            user_id = ""
+    if user_id and not error:
+        code = sandbox.issue_code(user_id, redirect_uri=redirect_uri, client_id=params["client_id"])
+        return _remember(request, HttpResponseRedirect(_with_query(redirect_uri, code=code, state=state)), user_id)
     context = {
         "blocks": directory(sandbox, district_id=district_id),
         "hidden": [(key, params[key]) for key in AUTHORIZE_PARAMS if key in params],
@@ -122,6 +136,32 @@ def _cannot_sign_in(sandbox, user_id: str, district_id: str) -> str:
     return ""
 
 
+def signed_in_user(request: HttpRequest) -> str:
+    """Return the Clever id of whoever signed in at the sandbox in this browser, or ""."""
+    return request.get_signed_cookie(SESSION_COOKIE, default="", salt=_SESSION_SALT)
+
+
+def _remember(request: HttpRequest, response: HttpResponse, user_id: str) -> HttpResponse:
+    response.set_signed_cookie(
+        SESSION_COOKIE, user_id, salt=_SESSION_SALT, httponly=True, samesite="Lax", path=_cookie_path(request)
+    )
+    return response
+
+
+def _cookie_path(request: HttpRequest) -> str:
+    return reverse("sandbox:index")
+
+
+def signout(request: HttpRequest) -> HttpResponse:
+    """Sign out of the sandbox's Clever, so its sign-in page asks who signs in again."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("sandbox:index")
+    response = HttpResponseRedirect(next_url)
+    response.delete_cookie(SESSION_COOKIE, path=_cookie_path(request))
+    return response
+
+
 def _error_page(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "sandbox/error.html", {"message": message}, status=400)
 
@@ -155,7 +195,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         error = _cannot_sign_in(sandbox, user_id, district_id)
         if not error:
             code = sandbox.issue_code(user_id, redirect_uri=redirect_uri)
-            return HttpResponseRedirect(_with_query(redirect_uri, code=code))
+            return _remember(request, HttpResponseRedirect(_with_query(redirect_uri, code=code)), user_id)
     context = {
         "blocks": directory(sandbox, district_id=district_id),
         "hidden": [("district_id", district_id)] if district_id else [],

@@ -8,6 +8,7 @@ app_name = "sandbox"
 urlpatterns = [
     path("", views.index, name="index"),
     path("portal", oauth.portal, name="portal"),
+    path("signout", oauth.signout, name="signout"),
     path("oauth/authorize", oauth.authorize, name="authorize"),
     path("oauth/tokens", oauth.tokens_endpoint, name="tokens"),
     path("oauth/tokeninfo", oauth.tokeninfo, name="tokeninfo"),

@@ -375,3 +375,70 @@ def test_portal_uses_the_first_configured_redirect_uri(clever_sandbox, settings)
     )
 
     assert launch.headers["Location"].startswith("https://app.example/first?code=")
+
+
+def test_someone_signed_in_at_clever_is_sent_straight_back_until_they_sign_out(clever_sandbox):
+    browser = requests.Session()  # keeps the sandbox's cookie, as a browser does
+    launch = browser.post(
+        f"{clever_sandbox.url}/portal", data={"user_id": demo.JOSE_NUNEZ}, allow_redirects=False, timeout=TIMEOUT
+    )
+    assert launch.status_code == 302
+
+    # The app bounces the Portal's launch back to the sign-in page with its own state: no second pick.
+    again = browser.get(
+        f"{clever_sandbox.url}/oauth/authorize",
+        params=authorize_params(clever_sandbox, state="ours"),
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert again.status_code == 302
+    query = query_of(again.headers["Location"])
+    assert query["state"] == "ours"
+    token = exchange(clever_sandbox, query["code"]).json()["access_token"]
+    assert api_get(clever_sandbox, "/v2.1/me", token).json()["data"]["id"] == demo.JOSE_NUNEZ
+    index = browser.get(f"{clever_sandbox.url}/", timeout=TIMEOUT)
+    assert "Signed in to Clever as José Núñez" in index.text
+
+    browser.get(f"{clever_sandbox.url}/signout", timeout=TIMEOUT)
+    page = browser.get(
+        f"{clever_sandbox.url}/oauth/authorize", params=authorize_params(clever_sandbox), allow_redirects=False
+    )
+    assert page.status_code == 200
+    assert "Signed in to Clever as" not in page.text
+
+
+def test_a_remembered_user_outside_the_requested_district_is_asked_again(clever_sandbox):
+    browser = requests.Session()
+    choose_as = browser.post(
+        f"{clever_sandbox.url}/oauth/authorize",
+        params=authorize_params(clever_sandbox),
+        data={"user_id": demo.PRIYA_RAMAN},  # a Library teacher: in no district
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert choose_as.status_code == 302
+
+    page = browser.get(
+        f"{clever_sandbox.url}/oauth/authorize",
+        params=authorize_params(clever_sandbox, district_id=demo.DISTRICT),
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert page.status_code == 200  # the district's sign-in page, not a code for Priya
+
+
+def test_a_forged_session_cookie_is_ignored(clever_sandbox):
+    browser = requests.Session()
+    browser.cookies.set("clever_sandbox_session", demo.ZOE_OBRIEN)
+    page = browser.get(
+        f"{clever_sandbox.url}/oauth/authorize", params=authorize_params(clever_sandbox), allow_redirects=False
+    )
+    assert page.status_code == 200
+
+
+def test_the_products_home_page_says_how_to_sign_in_as_another_teacher(client, settings):
+    page = client.get("/").content.decode()
+    assert 'href="/sandbox/clever/signout?next=/"' in page
+
+    settings.CLEVER_SANDBOX = False
+    assert "signout" not in client.get("/").content.decode()
