@@ -1,5 +1,6 @@
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +16,17 @@ for model in (SocialApp, SocialToken):
         admin.site.unregister(model)
 if admin.site.is_registered(SocialAccount):
     admin.site.unregister(SocialAccount)
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in, saying what it accepts: staff sign in with their email, as everywhere here."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Email or username")
+
+
+admin.site.login_form = AdminLoginForm
 
 
 class HasCleverFilter(admin.SimpleListFilter):

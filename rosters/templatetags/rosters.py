@@ -1,17 +1,31 @@
 from django import template
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
+# The words teachers see for Clever's values, as the default onboarding questions word them.
 GRADE_NAMES = {
-    "InfantToddler": "Infant/toddler",
-    "Preschool": "Preschool",
-    "PreKindergarten": "Pre-K",
-    "TransitionalKindergarten": "Transitional K",
-    "Kindergarten": "Kindergarten",
-    "PostGraduate": "Postgraduate",
-    "Ungraded": "Ungraded",
-    "Other": "Other",
+    "InfantToddler": _("Infant / toddler"),
+    "Preschool": _("Preschool"),
+    "PreKindergarten": _("Pre-K"),
+    "TransitionalKindergarten": _("Transitional kindergarten"),
+    "Kindergarten": _("Kindergarten"),
+    "PostGraduate": _("Postgraduate"),
+    "Ungraded": _("Ungraded"),
+    "Other": _("Other"),
+}
+SUBJECT_NAMES = {
+    "english/language arts": _("English / language arts"),
+    "math": _("Math"),
+    "science": _("Science"),
+    "social studies": _("Social studies"),
+    "language": _("World languages"),
+    "homeroom/advisory": _("Homeroom / advisory"),
+    "interventions/online learning": _("Interventions / online learning"),
+    "technology and engineering": _("Technology and engineering"),
+    "PE and health": _("PE and health"),
+    "arts and music": _("Arts and music"),
+    "other": _("Other"),
 }
 
 
@@ -27,5 +41,5 @@ def grade_label(grade: str) -> str:
 
 @register.filter
 def subject_label(subject: str) -> str:
-    """Return Clever's subject value capitalised ("english/language arts" -> "English/language arts")."""
-    return subject[:1].upper() + subject[1:] if subject else ""
+    """Return Clever's subject value as a teacher would say it; a value Clever adds later, capitalised."""
+    return SUBJECT_NAMES.get(subject) or (subject[:1].upper() + subject[1:])

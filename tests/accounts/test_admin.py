@@ -132,3 +132,18 @@ def test_admin_index_names_each_section_once_and_users_apart_from_email_addresse
     assert len(sections) == len(page.context["app_list"]), "two admin sections share a name"
     assert sections["Users and plans"] == ["Users"]
     assert sections["Accounts"] == ["Email addresses"]
+
+
+def test_staff_sign_in_to_the_admin_with_their_email(client):
+    from tests.factories import StaffUserFactory
+
+    staff = StaffUserFactory(email="staff@example.org")
+    page = client.get("/admin/login/").content.decode()
+    assert "Email or username" in page
+
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": staff.email, "password": "correct horse battery staple"},
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200

@@ -154,7 +154,7 @@ def test_a_library_teacher_merges_clever_into_their_account_and_gets_the_free_tr
     expect_class(
         page,
         name="Reading Group",
-        subject="English/language arts",
+        subject="English / language arts",
         grade="Grade 2",
         teachers="You primary",
         students="8",

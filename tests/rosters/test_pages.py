@@ -58,7 +58,7 @@ def test_my_classes_lists_sections_with_subject_grade_teachers_and_active_studen
     page = response.content.decode()
     assert "Grace Hopper" in page
     assert "Grade 9" in page
-    assert "Homeroom/advisory" in page
+    assert "Homeroom / advisory" in page
 
 
 def test_my_classes_query_count_does_not_grow_with_sections(client, teacher, django_assert_max_num_queries):
@@ -160,3 +160,15 @@ def test_sync_now_brings_the_teachers_classes_from_clever(client, clever_sandbox
     assert "Reading - Okafor - 2" in page
     again = client.post(reverse("rosters:sync"), follow=True).content.decode()
     assert "Your classes were already up to date with Clever." in again
+
+
+def test_my_classes_says_when_clever_last_updated_them(client, teacher):
+    from datetime import timedelta
+
+    teacher.last_synced_at = timezone.now() - timedelta(hours=3)
+    teacher.save()
+    client.force_login(teacher.user)
+
+    page = client.get(reverse("rosters:classes")).content.decode()
+
+    assert "Last updated from Clever 3\xa0hours ago." in page
