@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.db import connections
+
+from tests.conftest import product_pointed_at_sandbox
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,13 +44,6 @@ LAUNCH_TIMEOUT_MS = 60_000
 ACTION_TIMEOUT_MS = 20_000
 NAVIGATION_TIMEOUT_MS = 30_000
 EXPECT_TIMEOUT_MS = 15_000
-
-
-@dataclass
-class Clever:
-    site_url: str  # the live server's root, e.g. http://localhost:40123
-    url: str  # the sandbox's base on it: <site_url>/sandbox/clever
-    state: object  # sandbox.state.Sandbox
 
 
 @pytest.fixture(scope="package")
@@ -91,24 +84,14 @@ def browser():
 @pytest.fixture
 def clever(live_server, settings):
     """Point the product at the sandbox the live server serves, reset to its demo data."""
-    from sandbox.state import get_sandbox
-
-    base = f"{live_server.url}/sandbox/clever"
-    settings.CLEVER_OAUTH_BASE = base
-    settings.CLEVER_API_BASE = base
-    settings.CLEVER_SANDBOX_URL = base
-    state = get_sandbox()
-    state.reset()
-    cache.clear()  # merge rate limits live in the cache
-    yield Clever(site_url=live_server.url, url=base, state=state)
-    state.reset()
-    cache.clear()
+    with product_pointed_at_sandbox(settings, live_server.url) as handle:
+        yield handle
 
 
 @pytest.fixture
 def page(browser, clever, request):
     """A page in a fresh browser context; on failure, its last state is kept as <test>-failed.png."""
-    context = browser.new_context(base_url=clever.site_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    context = browser.new_context(base_url=clever.server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     tab = context.new_page()
