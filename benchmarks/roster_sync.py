@@ -73,7 +73,7 @@ def measure(work):
 
 
 def ours(teacher, token):
-    credentials = services.SyncCredentials(token=token, paginate=True, source="district token")
+    credentials = services.SyncCredentials(token=token, paginate=True)
     run = services.roster_sync(teacher=teacher, credentials=credentials, trigger=SyncRun.Trigger.COMMAND)
     if run.outcome != SyncRun.Outcome.SUCCESS:
         raise RuntimeError(run.error)

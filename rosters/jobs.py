@@ -211,7 +211,7 @@ def sync_job_credentials(*, job: SyncJob) -> services.SyncCredentials:
     """
     teacher = job.teacher
     if job.trigger == SyncRun.Trigger.LOGIN and teacher.token:
-        return services.SyncCredentials(token=teacher.token, paginate=False, source="teacher token")
+        return services.SyncCredentials(token=teacher.token, paginate=False)
     return services.teacher_sync_credentials(teacher=teacher)
 
 

@@ -62,7 +62,6 @@ class SyncCounts:
 class SyncCredentials:
     token: str = field(repr=False)
     paginate: bool  # district-app tokens page; user tokens cannot
-    source: str  # "district token" or "teacher token", for messages
 
 
 @dataclass(frozen=True)
@@ -365,9 +364,9 @@ def teacher_sync_credentials(*, teacher: Teacher) -> SyncCredentials:
     if teacher.district_id:
         district_token = DistrictToken.objects.filter(district_id=teacher.district_id).first()
         if district_token and district_token.token:
-            return SyncCredentials(token=district_token.token, paginate=True, source="district token")
+            return SyncCredentials(token=district_token.token, paginate=True)
     if teacher.token:
-        return SyncCredentials(token=teacher.token, paginate=False, source="teacher token")
+        return SyncCredentials(token=teacher.token, paginate=False)
     raise NeedsFreshLogin
 
 
@@ -480,7 +479,7 @@ def teacher_login_sync(*, teacher: Teacher, token: str) -> SyncRun | None:
     try:
         return roster_sync(
             teacher=teacher,
-            credentials=SyncCredentials(token=token, paginate=False, source="teacher token"),
+            credentials=SyncCredentials(token=token, paginate=False),
             trigger=SyncRun.Trigger.LOGIN,
             requested_by=teacher.user,
         )

@@ -15,13 +15,11 @@ def teacher_row(clever_id: str, *, library: bool = False) -> Teacher:
 
 
 def user_credentials(sandbox, clever_id: str) -> services.SyncCredentials:
-    return services.SyncCredentials(token=sandbox.state.user_token(clever_id), paginate=False, source="teacher token")
+    return services.SyncCredentials(token=sandbox.state.user_token(clever_id), paginate=False)
 
 
 def district_credentials(sandbox, district_id: str = demo.DISTRICT) -> services.SyncCredentials:
-    return services.SyncCredentials(
-        token=sandbox.state.district_token(district_id), paginate=True, source="district token"
-    )
+    return services.SyncCredentials(token=sandbox.state.district_token(district_id), paginate=True)
 
 
 def sync(sandbox, clever_id: str, *, credentials=None, library: bool = False) -> SyncRun:
