@@ -20,46 +20,53 @@ minute: the budget's cost is measured, Clever's limit is not what is measured (a
 
 SQL statements are counted in the workers with a `connection.execute_wrapper` on every
 connection they open, and split by table: the sync itself, the rate budget, the job
-bookkeeping (rosters_syncjob) and the task queue (django-tasks-db). CPU seconds of the
-workers, the sandbox and PostgreSQL (all its processes) come from /proc. Nothing here is
-a test: it asserts nothing.
+bookkeeping (rosters_syncjob) and the task queue (django-tasks-db). The sandbox and the
+workers are started and stopped by `benchmarks.stack` (logs in artifacts/fleet-bench/), and
+the CPU seconds of the workers, the sandbox and PostgreSQL (all its processes) come from
+`benchmarks.cpu`. How to read the table: docs/benchmarks.md. Nothing here is a test: it
+asserts nothing.
 """
 
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.cpu import CpuMeter, server_roots
+from benchmarks.report import markdown_table
+from benchmarks.stack import (
+    BASE_DIR,
+    Sandbox,
+    Stack,
+    free_ports,
+    postgres_database_prepare,
+    production_env,
+    sandbox_start,
+)
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/clever_fleet_bench"
-SANDBOX_PORT = int(os.environ.get("FLEET_BENCH_SANDBOX_PORT", "8731"))
-SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}/sandbox/clever"
+ARTIFACTS = BASE_DIR / "artifacts" / "fleet-bench"
 RATE = 10_000_000
+SANDBOX_PORT = int(os.environ.get("FLEET_BENCH_SANDBOX_PORT") or free_ports(1)[0])
+SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}/sandbox/clever"
 
-# The same configuration for this process, the sandbox and the workers.
-ENVIRONMENT = {
-    "DJANGO_SETTINGS_MODULE": "cleverproject.settings",
-    "DJANGO_DEBUG": "false",  # debug keeps every query in memory: not what production does
-    "DJANGO_SECRET_KEY": "fleet-benchmark-only-secret-key",
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "DJANGO_LOG_LEVEL": "WARNING",  # the client logs every request at INFO
-    "DATABASE_URL": os.environ.get("FLEET_BENCH_DATABASE_URL", DEFAULT_DATABASE),
+# The same configuration for this process, the sandbox and the workers; the workers run this
+# module again, and FLEET_BENCH_SANDBOX_PORT tells them which port the sandbox took.
+ENVIRONMENT = production_env(
+    database_url=os.environ.get("FLEET_BENCH_DATABASE_URL", DEFAULT_DATABASE),
+    secret_key="fleet-benchmark-only-secret-key",  # noqa: S106 - a throwaway benchmark database
+) | {
     "DJANGO_TASKS_BACKEND": "database",
-    "CLEVER_SANDBOX": "false",
-    "CLEVER_CLIENT_ID": "sandbox-client-id",
-    "CLEVER_CLIENT_SECRET": "sandbox-client-secret",
     "CLEVER_API_BASE": SANDBOX_URL,
     "CLEVER_OAUTH_BASE": SANDBOX_URL,
     "CLEVER_RATE_LIMIT": str(RATE),
+    "FLEET_BENCH_SANDBOX_PORT": str(SANDBOX_PORT),
 }
+os.environ.clear()
 os.environ.update(ENVIRONMENT)
 
 import django  # noqa: E402
@@ -131,54 +138,6 @@ def worker_main(worker_id: str, stats_path: str) -> None:
 # --- The driver ----------------------------------------------------------------------------
 
 
-def ensure_database() -> None:
-    import psycopg
-
-    settings_dict = connection.settings_dict
-    name = settings_dict["NAME"]
-    admin = psycopg.connect(
-        host=settings_dict["HOST"] or "127.0.0.1",
-        port=settings_dict["PORT"] or 5432,
-        user=settings_dict["USER"],
-        password=settings_dict["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
-
-
-def start_sandbox(roster_path: str) -> subprocess.Popen:
-    process = subprocess.Popen(  # noqa: S603 - our own manage.py
-        [sys.executable, "manage.py", "clever_sandbox", f"127.0.0.1:{SANDBOX_PORT}", "--data", roster_path],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            control("GET", "options")
-            control("POST", "options", {"rate_limit": RATE})
-            return process
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("the sandbox did not start") from None
-            time.sleep(0.5)
-    raise RuntimeError("the sandbox did not answer")
-
-
-def control(method: str, name: str, body: dict | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 - our own local sandbox
-        f"{SANDBOX_URL}/_control/{name}", data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read() or b"null")
-
-
 def empty_tables() -> None:
     models = (Enrollment, SectionTeacher, Student, Section, SyncJob, SyncRun, Teacher, RateBudget, DistrictToken)
     tables = [model._meta.db_table for model in models]
@@ -187,74 +146,38 @@ def empty_tables() -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-def cpu_seconds(pids) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-def postgres_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-def run_once(roster: dict, workers: int, stats_dir: Path, sandbox: subprocess.Popen) -> dict:
+def run_once(roster: dict, workers: int, stack: Stack, sandbox: Sandbox) -> dict:
+    """Re-sync every teacher on `workers` db_worker processes; return what it took."""
     empty_tables()
     district_id = roster["districts"][0]["id"]
     Teacher.objects.bulk_create(Teacher(clever_id=t["id"], district_id=district_id) for t in roster["teachers"])
     services.district_tokens_import()  # the token staff would import in the admin
-    control("DELETE", "calls")
+    sandbox.control("DELETE", "calls")
 
     processes = []
     for number in range(workers):
-        stats = stats_dir / f"worker-{workers}-{number}.json"
-        processes.append(
-            (
-                subprocess.Popen(  # noqa: S603 - this very module
-                    [sys.executable, "-m", "benchmarks.fleet_sync", "--worker", f"bench-{number}", str(stats)],
-                    cwd=ROOT,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                ),
-                stats,
-            )
-        )
+        stats = ARTIFACTS / f"worker-{workers}-{number}.json"
+        argv = [sys.executable, "-m", "benchmarks.fleet_sync", "--worker", f"bench-{number}", str(stats)]
+        processes.append((stack.start(f"worker-{workers}-{number}", argv, ENVIRONMENT), stats))
     time.sleep(4)  # let the workers start (Django set-up) before the clock starts
-    pg = postgres_pids()
-    cpu_before = {
-        "workers": cpu_seconds(p.pid for p, _ in processes),
-        "sandbox": cpu_seconds([sandbox.pid]),
-        "postgres": cpu_seconds(pg),
-    }
+    meter = CpuMeter(
+        {
+            "workers": [process.pid for process, _ in processes],
+            "sandbox": [sandbox.process.pid],
+            "postgres": server_roots("postgres"),
+        }
+    )
+    before = meter.sample()
     started = time.perf_counter()
     jobs.sync_jobs_enqueue(teachers=Teacher.objects.order_by("pk"), trigger=SyncRun.Trigger.COMMAND)
     enqueued = time.perf_counter() - started
     while SyncJob.objects.filter(status__in=SyncJob.ACTIVE).exists():
         time.sleep(0.2)
     wall = time.perf_counter() - started
-    cpu = {
-        "workers": cpu_seconds(p.pid for p, _ in processes) - cpu_before["workers"],
-        "sandbox": cpu_seconds([sandbox.pid]) - cpu_before["sandbox"],
-        "postgres": cpu_seconds(pg) - cpu_before["postgres"],
-    }
-    for process, _ in processes:
-        process.send_signal(signal.SIGTERM)
+    cpu = CpuMeter.used(before, meter.sample())
+    stack.stop(*(process for process, _ in processes))  # SIGTERM: each writes its SQL counts as it exits
     sql = {"sync": 0, "budget": 0, "queue": 0, "jobs": 0}
-    for process, stats in processes:
-        process.wait(timeout=60)
+    for _process, stats in processes:
         for kind, value in json.loads(stats.read_text()).items():
             sql[kind] += value
 
@@ -283,24 +206,35 @@ def report(results: list[dict], args) -> None:
         f"\nFleet re-sync: {args.teachers} teachers x 5 sections x 30 students, PostgreSQL, "
         f"{os.cpu_count()} CPU cores, one district token, budget and sandbox limit {RATE:,}/min\n"
     )
-    print(
-        "| workers | wall time | syncs/s | SQL per sync (total: sync + budget + jobs + queue) "
-        "| HTTP per sync | failures | duplicate rows | CPU s: workers / sandbox / PostgreSQL |"
-    )
-    print("|---:|---:|---:|---|---:|---:|---:|---|")
+    rows = []
     for r in results:
         syncs = max(1, r["syncs"])
-        sql = r["sql"]
-        total = sum(sql.values()) / syncs
-        parts = " + ".join(f"{sql[k] / syncs:.1f}" for k in ("sync", "budget", "jobs", "queue"))
-        cpu = r["cpu"]
+        sql, cpu = r["sql"], r["cpu"]
+        parts = " + ".join(f"{sql[kind] / syncs:.1f}" for kind in ("sync", "budget", "jobs", "queue"))
         retried = f", {r['retried']} retried" if r["retried"] else ""
-        print(
-            f"| {r['workers']} | {r['wall']:.1f} s (enqueue {r['enqueue']:.1f} s) | {r['syncs'] / r['wall']:.1f} "
-            f"| {total:.1f} ({parts}) | {r['http'] / syncs:.1f} | {r['failed_jobs']} jobs, {r['failed_runs']} runs"
-            f"{retried} | {r['duplicates']} "
-            f"| {cpu['workers']:.1f} / {cpu['sandbox']:.1f} / {cpu['postgres']:.1f} |"
+        rows.append(
+            (
+                r["workers"],
+                f"{r['wall']:.1f} s (enqueue {r['enqueue']:.1f} s)",
+                f"{r['syncs'] / r['wall']:.1f}",
+                f"{sum(sql.values()) / syncs:.1f} ({parts})",
+                f"{r['http'] / syncs:.1f}",
+                f"{r['failed_jobs']} jobs, {r['failed_runs']} runs{retried}",
+                r["duplicates"],
+                f"{cpu['workers']:.1f} / {cpu['sandbox']:.1f} / {cpu['postgres']:.1f}",
+            )
         )
+    header = [
+        "workers",
+        "wall time",
+        "syncs/s",
+        "SQL per sync (total: sync + budget + jobs + queue)",
+        "HTTP per sync",
+        "failures",
+        "duplicate rows",
+        "CPU s: workers / sandbox / PostgreSQL",
+    ]
+    print(markdown_table(header, rows, "rrrlrrrl"))
     print(f"\nRows after each run (sections, students, enrollments): {results[-1]['rows']}")
 
 
@@ -315,21 +249,23 @@ def main() -> None:
     if connection.vendor != "postgresql":
         raise SystemExit("The fleet benchmark needs PostgreSQL (FLEET_BENCH_DATABASE_URL).")
 
-    ensure_database()
+    postgres_database_prepare(ENVIRONMENT["DATABASE_URL"], fresh=False)
+    call_command("migrate", verbosity=0)
     roster = generate_roster(teachers=args.teachers, sections_per_teacher=5, students_per_section=30, seed=2024)
-    with tempfile.TemporaryDirectory(prefix="fleet-bench-") as scratch:
-        roster_path = Path(scratch) / "roster.json"
-        roster_path.write_text(json.dumps(roster))
-        print(f"Serving {len(roster['students']):,} students from the sandbox on {SANDBOX_URL} …", flush=True)
-        sandbox = start_sandbox(str(roster_path))
-        results = []
-        try:
-            for workers in args.workers:
-                print(f"{workers} worker{'s' if workers != 1 else ''} …", flush=True)
-                results.append(run_once(roster, workers, Path(scratch), sandbox))
-        finally:
-            sandbox.terminate()
-            sandbox.wait(timeout=30)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    roster_file = ARTIFACTS / "roster.json"
+    roster_file.write_text(json.dumps(roster))
+    print(f"Serving {len(roster['students']):,} students from the sandbox on {SANDBOX_URL} …", flush=True)
+    stack = Stack(ARTIFACTS)
+    results = []
+    try:
+        sandbox = sandbox_start(stack, port=SANDBOX_PORT, env=ENVIRONMENT, roster=roster_file)
+        sandbox.control("POST", "options", {"rate_limit": RATE})
+        for workers in args.workers:
+            print(f"{workers} worker{'s' if workers != 1 else ''} …", flush=True)
+            results.append(run_once(roster, workers, stack, sandbox))
+    finally:
+        stack.stop()
     report(results, args)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cleverproject.settings_test")
+os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")  # the Clever client logs every request at INFO
 if "DATABASE_URL" not in os.environ:
     os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='roster-bench-')}/bench.sqlite3"
 
