@@ -8,15 +8,19 @@ ADDRPORT ?= 127.0.0.1:8000
 .PHONY: help install run test journeys lint format migrate bench bench-fleet load-check clean
 
 help:
-	@echo "make run     install, migrate and serve http://$(ADDRPORT)/ with the Clever sandbox"
-	@echo "make test    install, lint (ruff) and run the whole test suite"
-	@echo "make journeys  only the browser journeys (Playwright + /usr/bin/chromium; screenshots in artifacts/journeys/)"
-	@echo "make lint    ruff check and format check only"
-	@echo "make format  apply ruff's fixes and formatting"
-	@echo "make bench   measure one roster sync at 10, 50 and 200 sections (HTTP, SQL, time)"
+	@echo "make run          install, migrate, create the demo accounts and serve http://$(ADDRPORT)/ with the Clever sandbox"
+	@echo "make test         install, lint (ruff) and run the whole test suite, browser journeys included"
+	@echo "make journeys     only the browser journeys (Playwright + /usr/bin/chromium; screenshots in artifacts/journeys/)"
+	@echo "make lint         ruff check and format check only"
+	@echo "make format       apply ruff's fixes and formatting"
+	@echo "make install      create .venv, install the requirements, copy .env.example to .env"
+	@echo "make migrate      install, then apply the migrations"
+	@echo "make clean        delete .venv and the tools' caches"
+	@echo "make bench        measure one roster sync at 10, 50 and 200 sections (HTTP calls, SQL statements, time)"
 	@echo "make bench-fleet  re-sync 1,000 teachers on 1, 2 and 4 db_worker processes (PostgreSQL; slow)"
-	@echo "make load-check [ARGS=\"--teachers 100\"]  N teachers log in with Clever at once on gunicorn +"
-	@echo "             PostgreSQL + Redis + the sandbox process; fails on any error or duplicate row"
+	@echo "make load-check [ARGS=\"--teachers 100\"]  N teachers log in with Clever at once on gunicorn,"
+	@echo "                  PostgreSQL, Redis and the sandbox process; fails on any error or duplicate row"
+	@echo "Docs: README.md, then docs/ (benchmarks: docs/benchmarks.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,13 +57,14 @@ journeys: install
 	$(BIN)/pytest tests/journeys
 
 bench: install
-	$(BIN)/python -m benchmarks.roster_sync
+	$(BIN)/python -m benchmarks.roster_sync $(ARGS)
 
-# PostgreSQL at FLEET_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clever_fleet_bench).
+# PostgreSQL at FLEET_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clever_fleet_bench);
+# options: ARGS="--help" (docs/benchmarks.md).
 bench-fleet: install
-	$(BIN)/python -m benchmarks.fleet_sync
+	$(BIN)/python -m benchmarks.fleet_sync $(ARGS)
 
-# Needs PostgreSQL and Redis on 127.0.0.1 (see README, Load check); options: ARGS="--help".
+# Needs PostgreSQL and Redis on 127.0.0.1 (docs/benchmarks.md); options: ARGS="--help".
 load-check: install
 	$(BIN)/python -m benchmarks.load_check $(ARGS)
 
