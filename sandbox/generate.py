@@ -220,6 +220,7 @@ class _Mutation:
             raise ValueError("the roster has no district sections to change")
 
     def run(self, changes: int) -> dict:
+        # Weights: mostly enrollment changes, as in a school term; records come and go less often.
         operations = (
             (self.enroll, 15),
             (self.drop, 15),
@@ -281,20 +282,10 @@ class _Mutation:
         return True
 
     def rename_student(self) -> bool:
-        student = self._pick("students")
-        first = self.rng.choice(FIRST_NAMES)
-        if student is None or first == (student.get("name") or {}).get("first"):
-            return False
-        self._put("students", student, name={**student.get("name", {}), "first": first})
-        return True
+        return self._rename("students", "first", FIRST_NAMES)
 
     def rename_teacher(self) -> bool:
-        teacher = self._pick("teachers")
-        last = self.rng.choice(LAST_NAMES)
-        if teacher is None or last == (teacher.get("name") or {}).get("last"):
-            return False
-        self._put("teachers", teacher, name={**teacher.get("name", {}), "last": last})
-        return True
+        return self._rename("teachers", "last", LAST_NAMES)
 
     def reschedule_section(self) -> bool:
         section = self._pick("sections")
@@ -403,6 +394,14 @@ class _Mutation:
         return True
 
     # --- Bookkeeping ----------------------------------------------------------------------
+
+    def _rename(self, kind: str, part: str, names: tuple[str, ...]) -> bool:
+        record = self._pick(kind)
+        name = self.rng.choice(names)
+        if record is None or name == (record.get("name") or {}).get(part):
+            return False
+        self._put(kind, record, name={**record.get("name", {}), part: name})
+        return True
 
     def _pick(self, kind: str) -> dict | None:
         ids = self.ids[kind]

@@ -47,33 +47,26 @@ def event_id(n: int) -> str:
     return f"66d57080{n:016x}"
 
 
-def student(record_id, district, school, first, last, sis_id):
+def person(record_id, district, school, first, last, **fields):
     return {
         "id": record_id,
         "district": district,
         "school": school,
         "schools": [school],
         "name": {"first": first, "middle": "", "last": last},
-        "grade": "9",
-        "sis_id": sis_id,
+        **fields,
         "created": BEFORE,
         "last_modified": BEFORE,
     }
+
+
+def student(record_id, district, school, first, last, sis_id):
+    return person(record_id, district, school, first, last, grade="9", sis_id=sis_id)
 
 
 def teacher(record_id, district, school, first, last):
-    return {
-        "id": record_id,
-        "district": district,
-        "school": school,
-        "schools": [school],
-        "name": {"first": first, "middle": "", "last": last},
-        "email": f"{last.lower()}@example.org",
-        "sis_id": f"T-{last}",
-        "title": "Teacher",
-        "created": BEFORE,
-        "last_modified": BEFORE,
-    }
+    email = f"{last.lower()}@example.org"
+    return person(record_id, district, school, first, last, email=email, sis_id=f"T-{last}", title="Teacher")
 
 
 def section(record_id, district, school, name, teacher_id, students):
