@@ -64,6 +64,8 @@ class Feed:
 
     def drop_first(self, count: int) -> int:
         """Forget the `count` oldest events; return how many went."""
+        if count <= 0:
+            return 0
         gone, self.ids = self.ids[:count], self.ids[count:]
         for event_id in gone:
             del self.events[event_id]
@@ -114,7 +116,10 @@ class EventLog:
 
         Only in one district's feed when `district_id` is given. Return how many were forgotten.
         """
-        feeds = [self.feeds[district_id]] if district_id in self.feeds else [] if district_id else self.feeds.values()
+        if district_id:
+            feeds = [self.feeds[district_id]] if district_id in self.feeds else []
+        else:
+            feeds = list(self.feeds.values())
         forgotten = 0
         for feed in feeds:
             if through:
