@@ -1,7 +1,8 @@
 """
 The data and identity API (mirrors https://api.clever.com/v2.0 and /v2.1).
 
-District-app tokens read everything in their district and page through lists.
+District-app tokens read everything in their district and page through lists, and read
+their district's Events API feed (`sandbox.events_api`).
 User (SSO) tokens read only their own data (see `_user_may_read`) and cannot page.
 Every answer to a known token carries Clever's rate-limit headers.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from . import events_api
 from .pagination import PagingError, has_paging_params, paginate
 from .responses import api_error, bearer_token, instrumented, json_response, rate_headers, rate_limited
 from .roster import KINDS, USER_TYPES, Roster, is_library
@@ -110,9 +112,14 @@ def unknown_path(request: HttpRequest) -> HttpResponse:
 
 
 def _answer(request, sandbox: Sandbox, identity: Identity, version: str, rest: str) -> HttpResponse:
+    segments = [segment for segment in rest.split("/") if segment]
+    if segments[:1] == ["events"]:
+        if not identity.is_district:  # the Events API is for district-app tokens only
+            status = sandbox.options.scope_error_status
+            return api_error(status, SCOPE_MESSAGE, error="not_found" if status == 404 else "")
+        return events_api.answer(request, sandbox, identity.id, version, segments[1:])
     if not identity.is_district and has_paging_params(request.GET):
         return api_error(400, "SSO tokens cannot paginate: leave out limit, starting_after and ending_before")
-    segments = [segment for segment in rest.split("/") if segment]
     if segments == ["me"]:
         with sandbox.lock:
             body = _me(sandbox, identity, version)

@@ -7,9 +7,14 @@ the likeliest behaviour and the option lets a test try the others.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import re
+from dataclasses import asdict, dataclass, field, fields
 
 ERROR_KEYS = ("both", "message", "error")
+EVENTS_OFF_ANSWERS = ("empty", "401", "403", "404")
+EVENTS_UNKNOWN_CURSOR_ANSWERS = ("404", "400", "empty", "first")
+PREVIOUS_ATTRIBUTES_PLACES = ("data", "event")
+_ID_RE = re.compile(r"^[0-9a-f]{24}$")
 
 
 class OptionError(ValueError):
@@ -38,6 +43,23 @@ class Options:
     paging_quirks: bool = True
     default_page_size: int = 100
     max_page_size: int = 10000
+    # The Events API (docs/sandbox-events.md). Events can be off for the whole app (Clever's
+    # dashboard: Settings > Integrations > Enable events) or for some districts; while off,
+    # changes record no events.
+    events_enabled: bool = True
+    events_disabled_districts: list[str] = field(default_factory=list)
+    # What /events answers with events off (NOT CONFIRMED; Clever: "nothing to give"):
+    # "empty" (200, no events) or an error status "401", "403", "404".
+    events_disabled_answer: str = "empty"
+    # What a starting_after / ending_before id the feed does not have (forgotten, another
+    # district's, never issued) gets (NOT CONFIRMED): an error "404" or "400", an "empty"
+    # page, or the "first" page of what the feed still has.
+    events_unknown_cursor: str = "404"
+    # Where updated events carry previous_attributes: "data" (beside `object`, as in Clever's
+    # recorded responses) or "event" (beside `data`, as Clever's OpenAPI file draws it).
+    events_previous_attributes: str = "data"
+    # Events older than this many days are forgotten (Clever keeps 30); 0 keeps them all.
+    events_window_days: int = 30
 
     def update(self, **changes) -> None:
         """Change some options, checking names and types; nothing changes when one is wrong."""
@@ -54,10 +76,20 @@ class Options:
 
 
 def _check(name: str, value: object) -> None:
-    if name in ("retry_after", "authorized_by", "paging_quirks"):
+    if name in ("retry_after", "authorized_by", "paging_quirks", "events_enabled"):
         ok = isinstance(value, bool)
     elif name == "error_keys":
         ok = value in ERROR_KEYS
+    elif name == "events_disabled_districts":
+        ok = isinstance(value, list) and all(isinstance(i, str) and _ID_RE.match(i) for i in value)
+    elif name == "events_disabled_answer":
+        ok = value in EVENTS_OFF_ANSWERS
+    elif name == "events_unknown_cursor":
+        ok = value in EVENTS_UNKNOWN_CURSOR_ANSWERS
+    elif name == "events_previous_attributes":
+        ok = value in PREVIOUS_ATTRIBUTES_PLACES
+    elif name == "events_window_days":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
     elif name == "library_authorized_by":
         ok = value is None or isinstance(value, str)
     elif name == "scope_error_status":

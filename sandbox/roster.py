@@ -47,8 +47,13 @@ class RosterError(ValueError):
 
 def now_timestamp() -> str:
     """Return the current time in Clever's format (2024-08-15T10:00:00.000Z)."""
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    return timestamp_at(datetime.now(UTC).timestamp())
+
+
+def timestamp_at(seconds: float) -> str:
+    """Return a Unix time in Clever's format (2024-08-15T10:00:00.000Z)."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def is_library(record: dict) -> bool:
@@ -229,8 +234,11 @@ class Roster:
         self.kind_of[record_id] = kind
         return record
 
-    def delete(self, kind: str, record_id: str) -> dict:
-        """Remove one record, and its enrollments and teaching assignments; return it."""
+    def delete(self, kind: str, record_id: str, *, stamp: str = "") -> dict:
+        """Remove one record, and its enrollments and teaching assignments; return it.
+
+        The sections it leaves are replaced, not edited, and get `stamp` (default: now) as last_modified.
+        """
         record = self.records[kind].get(record_id)
         if record is None:
             raise RosterError(f"no {kind} record with id {record_id}")
@@ -239,11 +247,12 @@ class Roster:
             raise RosterError(f"{kind} {record_id} still has {dependents}; remove those first")
         if kind in ("teachers", "students"):
             for section_id in self.sections_of(kind, record_id):
-                section = self.records["sections"][section_id]
+                section = dict(self.records["sections"][section_id])
                 section[kind] = [i for i in section[kind] if i != record_id]
                 if kind == "teachers" and section.get("teacher") == record_id:
                     section["teacher"] = section["teachers"][0] if section["teachers"] else None
-                section["last_modified"] = now_timestamp()
+                section["last_modified"] = stamp or now_timestamp()
+                self.records["sections"][section_id] = section
         del self.records[kind][record_id]
         del self.kind_of[record_id]
         return record

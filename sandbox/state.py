@@ -11,6 +11,10 @@ Tests use it through the `clever_sandbox` fixture (``clever_sandbox.state``) or
     sandbox.remove_student_from_section(STUDENT_ID, SECTION_ID)
     sandbox.add_fault("/v2.0/sections/*/students", 503, skip=2, times=1)
     sandbox.count_calls("/v2.0/sections/*/students")
+
+Every change to the roster (`load`, the methods under "Changing the roster", `mutate`,
+`reload`) is recorded as events in the districts' Events API feeds (`sandbox.events`,
+docs/sandbox-events.md), stamped by `clock`, which tests replace with `set_clock`.
 """
 
 from __future__ import annotations
@@ -19,13 +23,18 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import conf, tokens
+from .diff import roster_changes
+from .events import Event, EventLog, Feed
 from .faults import Fault
+from .generate import roster_mutate
 from .options import Options
-from .roster import KINDS, TIMESTAMPED, USER_TYPES, Roster, RosterError, is_library, now_timestamp
+from .roster import KINDS, TIMESTAMPED, USER_TYPES, Roster, RosterError, is_library, timestamp_at
 
 MAX_CALLS = 100_000  # recorded calls kept; older ones drop off
 
@@ -91,6 +100,10 @@ class Sandbox:
         self._data_path: Path | None = None
         self._redirect_uris: list[str] | None = None
         self.options = Options()
+        # Unix seconds now: stamps events and changed records. Tests inject a fixed one.
+        self.clock: Callable[[], float] = time.time
+        self.events = EventLog()
+        self._baseline: dict[str, dict[str, dict]] = {}  # the records as of the last recorded change
 
     # --- Configuration and reset ---------------------------------------------------------
 
@@ -114,13 +127,30 @@ class Sandbox:
             self._calls.clear()
             self._revoked.clear()
             self.options = Options()
+            self.clock = time.time
+            self.events = EventLog()
 
-    def load(self, roster: dict | Roster, *, source: str = "the roster") -> None:
-        """Serve another roster (a dict in the roster format); codes for vanished users stop working."""
+    def load(self, roster: dict | Roster, *, source: str = "the roster") -> list[Event]:
+        """Serve another roster (a dict in the roster format); codes for vanished users stop working.
+
+        Return the events recording what changed in the districts served before and after.
+        """
         if not isinstance(roster, Roster):
             roster = Roster(roster, source=source)
         with self.lock:
+            events = self._record_changes(self.roster.records, roster.records)
             self._set_roster(roster)
+            return events
+
+    def reload(self) -> list[Event]:
+        """Serve the configured roster file again, recording what changed in it as events (reset() records none)."""
+        return self.load(load_roster_file(self.data_path))
+
+    def mutate(self, *, changes: int, seed: int = 0) -> list[Event]:
+        """Apply `changes` random changes to the roster served (`generate.roster_mutate`); return the events."""
+        with self.lock:
+            changed = roster_mutate(self.roster.to_dict(), changes=changes, seed=seed, modified=self._timestamp())
+            return self.load(changed, source="the changed roster")
 
     @property
     def data_path(self) -> Path:
@@ -143,11 +173,20 @@ class Sandbox:
     def _set_roster(self, roster: Roster) -> None:
         self._roster = roster
         self._token_index = None
+        self._baseline = _snapshot(roster)
 
     def set_options(self, **changes) -> None:
         """Change behaviour options (see `sandbox.options.Options`), e.g. set_options(rate_limit=5)."""
         with self.lock:
             self.options.update(**changes)
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """Tell the time by `clock` (Unix seconds) until the next reset: set_clock(lambda: 1725264000.0)."""
+        with self.lock:
+            self.clock = clock
+
+    def _timestamp(self) -> str:
+        return timestamp_at(self.clock())
 
     # --- Tokens -------------------------------------------------------------------------
 
@@ -352,7 +391,7 @@ class Sandbox:
                 raise RosterError(f"no {kind} record with id {record_id}")
             if changes.get("id", record_id) != record_id:
                 raise RosterError("a record's id cannot change")
-            stamp = {"last_modified": now_timestamp()} if kind in TIMESTAMPED and old.get("district") else {}
+            stamp = {"last_modified": self._timestamp()} if kind in TIMESTAMPED and old.get("district") else {}
             record = {**old, **stamp, **changes}
             if kind in ("teachers", "students") and "school" in changes and "schools" not in changes:
                 record["schools"] = [changes["school"]] if changes["school"] else []
@@ -367,7 +406,7 @@ class Sandbox:
     def remove(self, kind: str, record_id: str) -> dict:
         """Remove a record (Clever stops sharing it); a teacher or student also leaves their sections."""
         with self.lock:
-            removed = self.roster.delete(kind, record_id)
+            removed = self.roster.delete(kind, record_id, stamp=self._timestamp())
             self._changed(kind)
             return removed
 
@@ -408,7 +447,7 @@ class Sandbox:
                 "teachers": {t for i in section_ids for t in roster.get("sections", i)["teachers"]} | {teacher_id},
             }
             before = {kind: {i: roster.get(kind, i) for i in ids} for kind, ids in moving.items()}
-            where = {"district": district_id, "school": school_id, "last_modified": now_timestamp()}
+            where = {"district": district_id, "school": school_id, "last_modified": self._timestamp()}
             for kind, ids in moving.items():
                 for record_id in ids:
                     record = {**roster.get(kind, record_id), **where}
@@ -454,9 +493,56 @@ class Sandbox:
         self.roster.reindex()
         if kind in USER_TYPES or kind == "districts":
             self._token_index = None
+        self._record_changes(self._baseline, self.roster.records)
+        self._baseline = _snapshot(self.roster)
+
+    # --- Events -------------------------------------------------------------------------
+
+    def _record_changes(self, old: dict, new: dict) -> list[Event]:
+        """Record what changed between two states of the records in the districts of both."""
+        for district_id in old["districts"].keys() - new["districts"].keys():
+            self.events.drop_district(district_id)
+        options = self.options
+        if not options.events_enabled:
+            return []
+        # A district new to the roster starts sharing with what it has: its full sync reads that.
+        districts = {
+            i for i in new["districts"] if i in old["districts"] and i not in options.events_disabled_districts
+        }
+        changes = roster_changes(old, new, districts=districts)
+        return self.events.record(changes, at=self.clock()) if changes else []
+
+    def events_feed(self, district_id: str) -> Feed:
+        """Return a district's feed, without the events older than the `events_window_days` option."""
+        with self.lock:
+            days = self.options.events_window_days
+            if days:
+                self.events.forget(before=self.clock() - days * 86400, district_id=district_id)
+            return self.events.feed(district_id)
+
+    def forget_events(self, *, through: str = "", older_than: str | float | None = None, district_id: str = "") -> int:
+        """Forget events, as Clever does after 30 days; return how many were forgotten.
+
+        Those up to and including id `through`, or older than `older_than` (Unix seconds or a
+        timestamp like 2024-09-02T08:00:00Z), or all; in one district's feed, or in every feed.
+        """
+        if isinstance(older_than, str):
+            try:
+                moment = datetime.fromisoformat(older_than.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"older_than {older_than!r} is not a timestamp like 2024-09-02T08:00:00Z") from None
+            older_than = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        with self.lock:
+            return self.events.forget(through=through, before=older_than, district_id=district_id)
 
 
 # --- Loading roster files ---------------------------------------------------------------
+
+
+def _snapshot(roster: Roster) -> dict[str, dict[str, dict]]:
+    """Return the roster's records as they are now (new dicts of the same, never-edited records)."""
+    return {kind: dict(records) for kind, records in roster.records.items()}
+
 
 _file_cache: dict[tuple, str] = {}
 _file_cache_lock = threading.Lock()

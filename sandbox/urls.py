@@ -19,6 +19,10 @@ urlpatterns = [
     path("_control/faults", control.faults, name="control-faults"),
     path("_control/options", control.options, name="control-options"),
     path("_control/calls", control.calls, name="control-calls"),
+    path("_control/reload", control.reload, name="control-reload"),
+    path("_control/mutate", control.mutate, name="control-mutate"),
+    path("_control/events", control.events, name="control-events"),
+    path("_control/events/forget", control.forget_events, name="control-events-forget"),
     # Anything else answers like api.clever.com does for an unknown path: a JSON 404.
     re_path(r"^.*$", api.unknown_path, name="unknown"),
 ]

@@ -22,6 +22,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--students-per-section", type=int, default=25, help="Students in each section, all distinct (default 25)."
         )
+        parser.add_argument(
+            "--students",
+            type=int,
+            default=None,
+            help="District students in all, shared out among the sections of their school, so a student "
+            "sits in several sections (default: every seat its own student).",
+        )
         parser.add_argument("--schools", type=int, default=None, help="Schools (default: one per 25 teachers).")
         parser.add_argument(
             "--library-teachers", type=int, default=0, help="Clever Library teachers (no district) to add (default 0)."
@@ -34,6 +41,8 @@ class Command(BaseCommand):
         for name in counts:
             if options[name] < 0:
                 raise CommandError(f"--{name.replace('_', '-')} cannot be negative")
+        if options["students"] is not None and options["students"] < 0:
+            raise CommandError("--students cannot be negative")
         if options["schools"] is not None and options["schools"] < 1:
             raise CommandError("--schools must be at least 1")
         roster = generate_roster(
@@ -42,6 +51,7 @@ class Command(BaseCommand):
             students_per_section=options["students_per_section"],
             schools=options["schools"],
             library_teachers=options["library_teachers"],
+            students=options["students"],
             seed=options["seed"],
         )
         text = json.dumps(roster, ensure_ascii=False, separators=(",", ":"))
