@@ -10,13 +10,14 @@ from sandbox import conf
 from sandbox.roster import RosterError
 from sandbox.standalone import SandboxHandler
 from sandbox.state import get_sandbox
+from sandbox.threaded import NoDelayMixin
 
 DEFAULT_ADDRPORT = "127.0.0.1:8100"
 ADDRPORT_RE = re.compile(r"^(?:(?P<host>\[[0-9a-fA-F:]+\]|[\w.-]+):)?(?P<port>\d+)$")
 SAMPLE_USERS = 3  # per user type, in the start-up message
 
 
-class SandboxServer(WSGIServer):
+class SandboxServer(NoDelayMixin, WSGIServer):
     # Django's development server queues 10 connections; a product's many workers (or a
     # load check) reach Clever at once, and a refused connection waits seconds to retry.
     request_queue_size = 256
