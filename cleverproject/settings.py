@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_tasks",
     "django_tasks_db",
+    "audit",
     "accounts",
     "rosters",
     "onboarding",

@@ -191,9 +191,17 @@ class SyncRun(models.Model):
 class DistrictToken(models.Model):
     """A district-app token that staff enter so syncs can run without a teacher's login."""
 
+    class Status(models.TextChoices):
+        CONNECTED = "connected", _("Connected")
+        # Clever refused the token (401): the district disconnected the app. Syncs stop,
+        # and its data is purged after DATA_RETENTION_DISCONNECTED_DAYS unless it reconnects.
+        DISCONNECTED = "disconnected", _("Disconnected")
+
     district_id = models.CharField(_("district ID"), max_length=64, unique=True)
     name = models.CharField(_("district name"), max_length=255, blank=True)
     token = EncryptedTextField(_("token"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CONNECTED)
+    disconnected_at = models.DateTimeField(_("disconnected"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
