@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rosters.models import Sharing, Teacher
 from rosters.selectors import teacher_for_user
-from rosters.teachers import TeacherLinkedElsewhere, teacher_profile_upsert
+from rosters.teachers import PROFILE_FIELDS, TeacherLinkedElsewhere, teacher_profile_upsert
 
 from .clever.profile import CleverProfile
 from .models import User
@@ -102,13 +102,7 @@ def _clever_teacher_claim(*, profile: CleverProfile, user: User) -> Teacher:
             clever_id=profile.clever_id,
             user=user,
             sharing=profile.sharing,
-            first_name=profile.first_name,
-            middle_name=profile.middle_name,
-            last_name=profile.last_name,
-            email=profile.email,
-            title=profile.title,
-            district_id=profile.district_id,
-            school_id=profile.school_id,
+            **{name: getattr(profile, name) for name in PROFILE_FIELDS},
         )
     except TeacherLinkedElsewhere:
         raise CleverLinkedElsewhere(profile.clever_id) from None

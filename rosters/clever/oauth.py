@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import requests
 from django.conf import settings
 
 from .errors import CleverOAuthError
@@ -17,12 +18,25 @@ from .http import Http, error_detail, json_body
 from .records import DistrictTokenInfo, TokenResponse, parse_district_tokens, parse_token_response, text
 
 
-def _oauth_http(timeout: float | None) -> Http:
-    return Http(timeout=timeout, max_wait=None, sleep=time.sleep)
-
-
-def _app_auth(client_id: str | None, client_secret: str | None) -> tuple[str, str]:
-    return client_id or settings.CLEVER_CLIENT_ID, client_secret or settings.CLEVER_CLIENT_SECRET
+def _send(
+    method: str,
+    *,
+    client_id: str | None,
+    client_secret: str | None,
+    oauth_base: str | None,
+    timeout: float | None,
+    **kwargs,
+) -> requests.Response:
+    """Send one request to the token endpoint, authenticated as the app, on a connection of its own."""
+    base = (oauth_base or settings.CLEVER_OAUTH_BASE).rstrip("/")
+    auth = (client_id or settings.CLEVER_CLIENT_ID, client_secret or settings.CLEVER_CLIENT_SECRET)
+    http = Http(timeout=timeout, max_wait=None, sleep=time.sleep)
+    try:
+        return http.request(
+            method, f"{base}/oauth/tokens", auth=auth, headers={"Accept": "application/json"}, **kwargs
+        )
+    finally:
+        http.close()
 
 
 def exchange_code(
@@ -35,19 +49,15 @@ def exchange_code(
     timeout: float | None = None,
 ) -> TokenResponse:
     """Exchange an authorization code for a user token. Never retried: a code is single-use."""
-    base = (oauth_base or settings.CLEVER_OAUTH_BASE).rstrip("/")
-    http = _oauth_http(timeout)
-    try:
-        response = http.request(
-            "POST",
-            f"{base}/oauth/tokens",
-            retry=False,
-            auth=_app_auth(client_id, client_secret),
-            data={"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri},
-            headers={"Accept": "application/json"},
-        )
-    finally:
-        http.close()
+    response = _send(
+        "POST",
+        client_id=client_id,
+        client_secret=client_secret,
+        oauth_base=oauth_base,
+        timeout=timeout,
+        retry=False,
+        data={"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri},
+    )
     if response.status_code in (400, 401, 403):
         error = ""
         try:
@@ -68,19 +78,10 @@ def list_district_tokens(
     timeout: float | None = None,
 ) -> list[DistrictTokenInfo]:
     """Return the district-app tokens Clever holds for this app (optionally for one district)."""
-    base = (oauth_base or settings.CLEVER_OAUTH_BASE).rstrip("/")
     params = {"owner_type": "district"}
     if district_id:
         params["district"] = district_id
-    http = _oauth_http(timeout)
-    try:
-        response = http.request(
-            "GET",
-            f"{base}/oauth/tokens",
-            params=params,
-            auth=_app_auth(client_id, client_secret),
-            headers={"Accept": "application/json"},
-        )
-    finally:
-        http.close()
+    response = _send(
+        "GET", client_id=client_id, client_secret=client_secret, oauth_base=oauth_base, timeout=timeout, params=params
+    )
     return parse_district_tokens(json_body(response))
