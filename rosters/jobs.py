@@ -2,7 +2,7 @@
 Roster syncs as background jobs: where the rest of the product asks for them, and the
 policy of whether a login's sync runs inline or as a job.
 
-Views, the admin and `sync_rosters` call these; the task a worker runs is
+`sync_rosters` and the login adapter call these; the task a worker runs is
 `rosters.tasks.sync_teacher_job`, and what happens to a job from then on is
 `rosters.job_runner`. With the immediate task backend (the default) a job runs inside
 the call that enqueues it, so nothing here may hold a transaction open around one.
