@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-PRODUCT_PACKAGES = ("accounts", "cleverproject", "onboarding", "rosters", "sandbox")
+NOT_PRODUCT = {"tests", "benchmarks"}
 
 
 @dataclass(frozen=True)
@@ -17,10 +17,15 @@ class Import:
     in_function: bool  # inside a def: runs late, which is how a cycle hides
 
 
+def product_packages(root: Path) -> list[str]:
+    """Return the product's top-level packages: every package at `root` but the tests and benchmarks."""
+    return sorted(path.parent.name for path in root.glob("*/__init__.py") if path.parent.name not in NOT_PRODUCT)
+
+
 def module_names(root: Path) -> dict[str, Path]:
     """Return every product module under `root`: dotted name -> file (a package is its __init__.py)."""
     modules = {}
-    for package in PRODUCT_PACKAGES:
+    for package in product_packages(root):
         for path in sorted((root / package).rglob("*.py")):
             parts = path.relative_to(root).with_suffix("").parts
             if parts[-1] == "__init__":

@@ -6,7 +6,7 @@ runs late and so hides a cycle until the day it does not, counts like any other.
 
 from pathlib import Path
 
-from .imports import import_cycles, product_imports
+from .imports import import_cycles, product_imports, product_packages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,11 @@ ROSTERS_FLOORS = [
     ["rosters.admin", "rosters.views", "rosters.management.commands.sync_rosters"],
     ["rosters.urls"],
 ]
+
+
+def test_the_product_packages_are_all_read():
+    assert {"accounts", "cleverproject", "onboarding", "rosters", "sandbox"} <= set(product_packages(ROOT))
+    assert {"tests", "benchmarks"} & set(product_packages(ROOT)) == set()
 
 
 def test_no_product_module_is_part_of_an_import_cycle():
