@@ -16,8 +16,8 @@ from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from rosters.jobs import teacher_login_sync
 from rosters.selectors import teacher_for_user
-from rosters.services import teacher_login_sync
 
 from . import services
 from .clever.pending import pending_login_clear, pending_login_stash

@@ -1,8 +1,9 @@
 """Writes for accounts: Clever provisioning (merge / create), plans, sessions, demo accounts.
 
-Every change to who a Clever identity belongs to goes through this module. Race-safety
-comes from database constraints (SocialAccount (provider, uid), Teacher.clever_id,
-Teacher.user one-to-one, User.username), not from checking first.
+Every change to who a Clever identity belongs to goes through this module; the Teacher
+row it brings is written by rosters (`rosters.teachers`, the one writer of that table).
+Race-safety comes from database constraints (SocialAccount (provider, uid),
+Teacher.clever_id, Teacher.user one-to-one, User.username), not from checking first.
 """
 
 from __future__ import annotations
@@ -16,28 +17,19 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rosters.models import Sharing, Teacher
+from rosters.selectors import teacher_for_user
+from rosters.teachers import PROFILE_FIELDS, TeacherLinkedElsewhere, teacher_profile_upsert
 
 from .clever.profile import CleverProfile
 from .models import User
 from .selectors import CLEVER_PROVIDER_ID, email_in_use
 
 logger = logging.getLogger(__name__)
-
-_TEACHER_FIELDS = (
-    "first_name",
-    "middle_name",
-    "last_name",
-    "email",
-    "title",
-    "district_id",
-    "school_id",
-    "sharing",
-)
 
 
 class ProvisioningError(Exception):
@@ -100,29 +92,26 @@ def user_sessions_end(*, user: User) -> None:
 # --- Clever provisioning ----------------------------------------------------------------
 
 
-def clever_teacher_upsert(*, profile: CleverProfile, user: User) -> Teacher:
-    """Insert or refresh the rosters.Teacher row for this Clever id and link it to `user`.
+def _clever_teacher_claim(*, profile: CleverProfile, user: User) -> Teacher:
+    """Have rosters insert or refresh the Teacher row of this Clever profile, linked to `user`.
 
-    Raises CleverLinkedElsewhere when the row already belongs to another user.
+    Raises CleverLinkedElsewhere (and changes nothing) when the row already belongs to another user.
     """
-    values = {name: getattr(profile, name) for name in _TEACHER_FIELDS}
-    Teacher.objects.bulk_create(
-        [Teacher(clever_id=profile.clever_id, **values)],
-        update_conflicts=True,
-        unique_fields=["clever_id"],
-        update_fields=[*_TEACHER_FIELDS, "updated_at"],
-    )
-    unclaimed_or_ours = Q(user__isnull=True) | Q(user=user)
-    claimed = Teacher.objects.filter(unclaimed_or_ours, clever_id=profile.clever_id).update(user=user)
-    if not claimed:
-        raise CleverLinkedElsewhere(profile.clever_id)
-    return Teacher.objects.get(clever_id=profile.clever_id)
+    try:
+        return teacher_profile_upsert(
+            clever_id=profile.clever_id,
+            user=user,
+            sharing=profile.sharing,
+            **{name: getattr(profile, name) for name in PROFILE_FIELDS},
+        )
+    except TeacherLinkedElsewhere:
+        raise CleverLinkedElsewhere(profile.clever_id) from None
 
 
 @transaction.atomic
 def clever_login_record(*, user: User, profile: CleverProfile) -> Teacher:
     """Refresh what Clever told us at a returning teacher's login: their Teacher row and their plan."""
-    teacher = clever_teacher_upsert(profile=profile, user=user)
+    teacher = _clever_teacher_claim(profile=profile, user=user)
     user_plan_apply(user=user, sharing=profile.sharing)
     return teacher
 
@@ -149,7 +138,7 @@ def clever_account_create(*, profile: CleverProfile) -> CleverAccount:
             )
             if email:
                 EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
-            clever_teacher_upsert(profile=profile, user=user)
+            _clever_teacher_claim(profile=profile, user=user)
             user_plan_apply(user=user, sharing=profile.sharing)
     except IntegrityError:
         winner = (
@@ -176,7 +165,7 @@ def clever_account_link(*, user: User, profile: CleverProfile) -> User:
             user = User.objects.select_for_update().get(pk=user.pk)
             if (
                 SocialAccount.objects.filter(user=user, provider=CLEVER_PROVIDER_ID).exists()
-                or Teacher.objects.filter(user=user).exists()
+                or teacher_for_user(user=user) is not None
             ):
                 raise AccountHasClever(str(user.pk))
             if SocialAccount.objects.filter(provider=CLEVER_PROVIDER_ID, uid=profile.clever_id).exists():
@@ -184,7 +173,7 @@ def clever_account_link(*, user: User, profile: CleverProfile) -> User:
             SocialAccount.objects.create(
                 user=user, provider=CLEVER_PROVIDER_ID, uid=profile.clever_id, extra_data=profile.as_dict()
             )
-            clever_teacher_upsert(profile=profile, user=user)
+            _clever_teacher_claim(profile=profile, user=user)
             updates = {}
             if not user.first_name and profile.first_name:
                 updates["first_name"] = profile.first_name[:150]

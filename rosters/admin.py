@@ -1,3 +1,5 @@
+"""The roster in the admin: what Clever owns is read-only; actions and the token import call rosters' services."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q

@@ -1,72 +1,39 @@
 """
-Fleet re-sync: roster syncs as background jobs on Django's tasks API.
+Roster syncs as background jobs: where the rest of the product asks for them, and the
+policy of whether a login's sync runs inline or as a job.
 
-A `SyncJob` row is one request to re-sync a teacher; each attempt at it is a task
-(`rosters.tasks.sync_teacher_job`) that calls `sync_job_run`. With the immediate backend
-(the default) the task runs inline where it is enqueued; with the database backend,
-`manage.py db_worker` processes on any number of hosts run them.
-
-What a job guarantees:
-
-- **Idempotent.** A sync is: running one twice changes nothing. A job whose teacher had
-  a successful sync start after the job was requested has nothing left to do and is
-  skipped, so duplicates (a fan-out run twice) cost one query.
-- **One teacher at a time.** Claiming a job marks it running; a partial unique
-  constraint lets one job per teacher be running, so a second waits (is deferred) while
-  the first syncs. The apply also locks the teacher's row, so even a sync outside jobs
-  at the same moment ends as one would.
-- **Retried when it can help.** Clever unavailable or unreadable, a database deadlock or
-  lost connection: another attempt after ROSTER_JOB_RETRY_DELAY seconds, doubling, up to
-  ROSTER_JOB_MAX_ATTEMPTS in all; then the job fails with the last error (the SyncRun of
-  each attempt has it too). A rate limit defers the job to when the window resets, and
-  does not count as a failed attempt. A refused token (401), a record Clever does not
-  share (404), a bad request, no credentials at all (NeedsFreshLogin) or a bug are
-  not retried.
-- **Run again when its worker dies.** A running job beats every ROSTER_JOB_HEARTBEAT
-  seconds. django-tasks-db leaves the task of a worker that died RUNNING forever, so
-  `sync_jobs_recover` (run by the workers themselves between jobs, and by
-  `sync_rosters --requeue-stale`) marks that task failed and enqueues the job again,
-  as a new attempt, once it has been silent for ROSTER_JOB_STALE_AFTER seconds.
-
-Backends that cannot run a task later (the immediate one) run a retry at once instead.
+`sync_rosters` and the login adapter call these; the task a worker runs is
+`rosters.tasks.sync_teacher_job`, and what happens to a job from then on is
+`rosters.job_runner`. With the immediate task backend (the default) a job runs inside
+the call that enqueues it, so nothing here may hold a transaction open around one.
+Workers, their settings and what a job guarantees: docs/workers.md.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import threading
-import time
-import uuid
 from collections.abc import Iterable
-from contextlib import nullcontext
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from . import clever, services, tasks
+from . import job_runner, services, tasks
+from .job_runner import WorkerLost
 from .models import SyncJob, SyncRun, Teacher
-from .throttle import RateBudgetThrottle
+from .teachers import teacher_token_save
+
+__all__ = [
+    "WorkerLost",
+    "sync_job_enqueue",
+    "sync_jobs_enqueue",
+    "sync_jobs_recover",
+    "sync_jobs_run_inline",
+    "teacher_login_sync",
+]
 
 logger = logging.getLogger(__name__)
 
-# Worth another attempt: Clever may answer next time, a deadlock or lost connection passes.
-TRANSIENT_ERRORS = (clever.CleverUnavailable, clever.CleverBadResponse, OperationalError, InterfaceError)
-RETRY_DELAY_CAP = 30 * 60.0  # seconds; the doubling stops here
-BUSY_DELAY = 15.0  # seconds before looking again when another job is syncing the teacher
-# Deferrals (rate limit, teacher busy) are not failures, but a job is not deferred forever.
-MAX_DEFERRALS = 20
-LOGIN_PRIORITY = 10  # a teacher waiting on My classes goes ahead of the nightly fan-out
 FAN_OUT_CHUNK = 200  # jobs enqueued per transaction by sync_jobs_enqueue
-
-
-class WorkerLost(Exception):
-    """The worker running a job stopped beating (it died or was killed); the job runs again."""
-
-
-# --- Enqueue -------------------------------------------------------------------------------
 
 
 def sync_job_enqueue(*, teacher: Teacher, trigger: str, requested_by=None) -> SyncJob:
@@ -74,353 +41,66 @@ def sync_job_enqueue(*, teacher: Teacher, trigger: str, requested_by=None) -> Sy
 
     With the immediate backend the job has run (and finished) by the time this returns.
     """
-    if not _backend_defers():
+    task = tasks.sync_teacher_job
+    if not job_runner.backend_defers(task):
         # The task runs inside enqueue(), HTTP included: no transaction around it.
-        return _enqueue_one(teacher=teacher, trigger=trigger, requested_by=requested_by)
+        return job_runner.sync_job_create(task=task, teacher=teacher, trigger=trigger, requested_by=requested_by)
     with transaction.atomic():
-        return _enqueue_one(teacher=teacher, trigger=trigger, requested_by=requested_by)
+        return job_runner.sync_job_create(task=task, teacher=teacher, trigger=trigger, requested_by=requested_by)
 
 
 def sync_jobs_enqueue(*, teachers: Iterable[Teacher], trigger: str, requested_by=None) -> list[SyncJob]:
     """Queue one background re-sync per teacher (the fleet fan-out); return the jobs."""
+    task = tasks.sync_teacher_job
     teachers = list(teachers)
-    if not _backend_defers():
-        return [_enqueue_one(teacher=t, trigger=trigger, requested_by=requested_by) for t in teachers]
+    if not job_runner.backend_defers(task):
+        return [
+            job_runner.sync_job_create(task=task, teacher=t, trigger=trigger, requested_by=requested_by)
+            for t in teachers
+        ]
     jobs = []
     for start in range(0, len(teachers), FAN_OUT_CHUNK):
         # Chunks: workers start on the first jobs while the rest are still being queued.
         with transaction.atomic():
             jobs += [
-                _enqueue_one(teacher=t, trigger=trigger, requested_by=requested_by)
+                job_runner.sync_job_create(task=task, teacher=t, trigger=trigger, requested_by=requested_by)
                 for t in teachers[start : start + FAN_OUT_CHUNK]
             ]
     return jobs
 
 
-def _enqueue_one(*, teacher: Teacher, trigger: str, requested_by) -> SyncJob:
-    job = SyncJob.objects.create(teacher=teacher, trigger=trigger, requested_by=requested_by)
-    _task_for(job).enqueue(job_id=job.pk)
-    return job
-
-
-def _task_for(job: SyncJob, *, run_after=None):
-    task = tasks.sync_teacher_job
-    priority = LOGIN_PRIORITY if job.trigger == SyncRun.Trigger.LOGIN else None
-    return task.using(priority=priority, run_after=run_after)
-
-
 def sync_jobs_run_inline() -> bool:
     """Say whether jobs run inline where they are enqueued (the immediate backend), not on workers."""
-    return not _backend_defers()
-
-
-def _backend_defers() -> bool:
-    """Say whether the task backend runs tasks later, elsewhere (False: inline, at enqueue)."""
-    return tasks.sync_teacher_job.get_backend().supports_defer
-
-
-# --- Run -----------------------------------------------------------------------------------
-
-
-def sync_job_run(*, job_id: int, task_id: str) -> str:
-    """Run one attempt of a job: claim it, sync, then finish, retry or defer it. Return its status.
-
-    Never raises for a failed sync: the outcome is on the job and its SyncRun.
-    """
-    if _backend_defers():
-        _recover_if_due()
-    job = SyncJob.objects.select_related("teacher", "requested_by").filter(pk=job_id).first()
-    if job is None:
-        logger.info("Sync job %s no longer exists (its teacher was deleted?)", job_id)
-        return "missing"
-    if job.status != SyncJob.Status.QUEUED:
-        return job.status  # already claimed by another task: nothing to do
-    if _synced_since_requested(job):
-        _close_queued(job, status=SyncJob.Status.SKIPPED, error="")
-        return SyncJob.Status.SKIPPED
-
-    claimed = _claim(job, task_id)
-    if claimed is None:  # another job is syncing this teacher right now
-        if not _backend_defers():
-            _close_queued(job, status=SyncJob.Status.SKIPPED, error="Another sync of this teacher was running.")
-            return SyncJob.Status.SKIPPED
-        return _defer_queued(job, delay=BUSY_DELAY, error="Another sync of this teacher was running.")
-    if not claimed:
-        return job.status  # another task claimed it a moment ago
-
-    heartbeat = _Heartbeat(job_pk=job.pk, task_id=task_id)
-    heartbeat.start()
-    try:
-        outcome, error = _attempt(job)
-    finally:
-        heartbeat.stop()
-    return _after_attempt(job, task_id=task_id, run=outcome, error=error)
-
-
-def _synced_since_requested(job: SyncJob) -> bool:
-    return SyncRun.objects.filter(
-        teacher_id=job.teacher_id, outcome=SyncRun.Outcome.SUCCESS, started_at__gte=job.requested_at
-    ).exists()
-
-
-def _claim(job: SyncJob, task_id: str) -> bool | None:
-    """Mark the job running for this task. None: another job of the teacher is running."""
-    for _ in range(2):
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                claimed = SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.QUEUED).update(
-                    status=SyncJob.Status.RUNNING,
-                    task_id=task_id[:64],
-                    started_at=now,
-                    heartbeat_at=now,
-                    run_after=None,
-                )
-        except IntegrityError:
-            # The running one may belong to a dead worker: recover it, then try once more.
-            if not sync_jobs_recover(teacher=job.teacher):
-                return None
-            continue
-        job.status, job.task_id, job.started_at, job.heartbeat_at = SyncJob.Status.RUNNING, task_id[:64], now, now
-        return bool(claimed)
-    return None
-
-
-def _attempt(job: SyncJob) -> tuple[SyncRun | None, BaseException | None]:
-    """Sync the job's teacher once; return the SyncRun (None if none started) and what failed it."""
-    try:
-        credentials = sync_job_credentials(job=job)
-        with RateBudgetThrottle(token=credentials.token) as throttle:
-            attempt = services.roster_sync_attempt(
-                teacher=job.teacher,
-                credentials=credentials,
-                trigger=job.trigger,
-                requested_by=job.requested_by,
-                throttle=throttle,
-            )
-        return attempt.run, attempt.error
-    except Exception as exc:  # NeedsFreshLogin, or the database failing before the sync began
-        return None, exc
-
-
-def sync_job_credentials(*, job: SyncJob) -> services.SyncCredentials:
-    """Return the credentials a job syncs with; raise NeedsFreshLogin when there are none.
-
-    A login's job uses the token the teacher just signed in with, as the inline login
-    sync does; every other job, the district token or the teacher's last token.
-    """
-    teacher = job.teacher
-    if job.trigger == SyncRun.Trigger.LOGIN and teacher.token:
-        return services.SyncCredentials(token=teacher.token, paginate=False)
-    return services.teacher_sync_credentials(teacher=teacher)
-
-
-def _after_attempt(job: SyncJob, *, task_id: str, run: SyncRun | None, error: BaseException | None) -> str:
-    if error is None:
-        _close_running(job, task_id=task_id, status=SyncJob.Status.SUCCEEDED, run=run, error="")
-        return SyncJob.Status.SUCCEEDED
-    described = _describe(error)
-    if isinstance(error, clever.CleverRateLimited) and _backend_defers():
-        if job.deferrals >= MAX_DEFERRALS:
-            _close_running(job, task_id=task_id, status=SyncJob.Status.FAILED, run=run, error=described)
-            return SyncJob.Status.FAILED
-        wait = error.retry_after if error.retry_after is not None else settings.CLEVER_RATE_LIMIT_WINDOW
-        return _requeue_running(
-            job,
-            task_id=task_id,
-            run=run,
-            delay=wait + random.uniform(1, 5),  # noqa: S311 - spreads the deferred jobs
-            deferred=True,
-            error=described,
-        )
-    retryable = isinstance(error, (*TRANSIENT_ERRORS, clever.CleverRateLimited))
-    if retryable and job.attempt < settings.ROSTER_JOB_MAX_ATTEMPTS:
-        return _requeue_running(
-            job, task_id=task_id, run=run, delay=_backoff(job.attempt), deferred=False, error=described
-        )
-    _close_running(job, task_id=task_id, status=SyncJob.Status.FAILED, run=run, error=described)
-    return SyncJob.Status.FAILED
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, clever.CleverError):
-        return error.describe()
-    if isinstance(error, services.NeedsFreshLogin):
-        return "NeedsFreshLogin: no district token and no working teacher token; the teacher must log in again."
-    return f"{type(error).__name__}: {error}"[:500]
-
-
-def _backoff(attempt: int) -> float:
-    delay = min(RETRY_DELAY_CAP, settings.ROSTER_JOB_RETRY_DELAY * 2 ** (attempt - 1))
-    return delay * random.uniform(0.75, 1.0)  # noqa: S311 - spreads a fleet's retries
-
-
-# --- State changes ---------------------------------------------------------------------------
-# Each is a compare-and-set on the job's status (and, once running, on the task that claimed
-# it), so a worker that was given up for dead and wakes up again changes nothing.
-
-
-def _close_queued(job: SyncJob, *, status: str, error: str) -> None:
-    SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.QUEUED).update(
-        status=status, error=error, finished_at=timezone.now(), run_after=None
-    )
-    job.status = status
-
-
-def _close_running(job: SyncJob, *, task_id: str, status: str, run: SyncRun | None, error: str) -> None:
-    fields = {"status": status, "error": error, "finished_at": timezone.now(), "heartbeat_at": None}
-    if run is not None:
-        fields["last_run"] = run
-    if not SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING, task_id=task_id[:64]).update(**fields):
-        logger.warning("Sync job %s was taken over while task %s ran it; leaving it as it is", job.pk, task_id)
-    if status == SyncJob.Status.FAILED:
-        logger.warning("Sync job %s for teacher %s failed: %s", job.pk, job.teacher_id, error)
-    job.status = status
-
-
-def _requeue_running(
-    job: SyncJob, *, task_id: str, run: SyncRun | None, delay: float, deferred: bool, error: str
-) -> str:
-    """Put a job that just ran back in the queue, for another attempt or after a deferral."""
-    attempt = job.attempt + (0 if deferred else 1)
-    deferrals = job.deferrals + (1 if deferred else 0)
-    fields = {"attempt": attempt, "deferrals": deferrals, "error": error, "heartbeat_at": None}
-    if run is not None:
-        fields["last_run"] = run
-    updated = _requeue(job, match={"status": SyncJob.Status.RUNNING, "task_id": task_id[:64]}, delay=delay, **fields)
-    if not updated:
-        logger.warning("Sync job %s was taken over while task %s ran it; not re-enqueuing", job.pk, task_id)
-    # Inline, the next attempt has already run: report where the job stands now.
-    return SyncJob.objects.values_list("status", flat=True).get(pk=job.pk)
-
-
-def _defer_queued(job: SyncJob, *, delay: float, error: str) -> str:
-    if job.deferrals >= MAX_DEFERRALS:
-        _close_queued(job, status=SyncJob.Status.FAILED, error=error)
-        return SyncJob.Status.FAILED
-    _requeue(job, match={"status": SyncJob.Status.QUEUED}, delay=delay, deferrals=job.deferrals + 1, error=error)
-    # The task that was enqueued for this attempt ends here; a new one will run it.
-    return SyncJob.Status.QUEUED
-
-
-def _requeue(job: SyncJob, *, match: dict, delay: float, **fields) -> bool:
-    """Set the job queued with `fields` and enqueue its next task, `delay` seconds from now if the backend can.
-
-    Inline (the immediate backend) the next attempt runs at once, inside this one: the
-    client's own back-off has already spaced the requests, and attempts stay bounded.
-    """
-    defers = _backend_defers()
-    run_after = timezone.now() + timedelta(seconds=delay) if defers else None
-    with transaction.atomic() if defers else nullcontext():
-        if not SyncJob.objects.filter(pk=job.pk, **match).update(
-            status=SyncJob.Status.QUEUED, task_id="", run_after=run_after, **fields
-        ):
-            return False
-        _task_for(job, run_after=run_after).enqueue(job_id=job.pk)
-    if run_after is not None:
-        logger.info("Sync job %s queued again for %s: %s", job.pk, run_after.isoformat(), fields.get("error", ""))
-    return True
-
-
-# --- Heartbeat and dead workers ----------------------------------------------------------
-
-
-class _Heartbeat:
-    """Touch the running job's heartbeat every ROSTER_JOB_HEARTBEAT seconds, from a thread.
-
-    A sync shorter than one beat never opens the thread's own database connection;
-    a longer one opens one and closes it when the sync ends.
-    """
-
-    def __init__(self, *, job_pk: int, task_id: str):
-        self.job_pk = job_pk
-        self.task_id = task_id[:64]
-        self.interval = settings.ROSTER_JOB_HEARTBEAT
-        self._stop = threading.Event()
-        self._thread = None
-
-    def start(self) -> None:
-        if self.interval and self.interval > 0:
-            self._thread = threading.Thread(target=self._beat, name=f"sync-job-{self.job_pk}-heartbeat", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _beat(self) -> None:
-        try:
-            while not self._stop.wait(self.interval):
-                SyncJob.objects.filter(pk=self.job_pk, status=SyncJob.Status.RUNNING, task_id=self.task_id).update(
-                    heartbeat_at=timezone.now()
-                )
-        except Exception:
-            # A missed beat at worst gets the job run twice, which a sync tolerates.
-            logger.exception("Heartbeat of sync job %s failed", self.job_pk)
-        finally:
-            connection.close()  # this thread's own connection, if it opened one
-
-
-_last_recovery = 0.0  # time.monotonic() of this process's last sweep
-
-
-def _recover_if_due() -> None:
-    """Let every worker look for dead peers' jobs now and then, so no cron is needed for it."""
-    global _last_recovery
-    if time.monotonic() - _last_recovery < settings.ROSTER_JOB_STALE_AFTER:
-        return
-    _last_recovery = time.monotonic()
-    try:
-        sync_jobs_recover()
-    except Exception:
-        logger.exception("Looking for sync jobs of dead workers failed")
+    return not job_runner.backend_defers(tasks.sync_teacher_job)
 
 
 def sync_jobs_recover(*, teacher: Teacher | None = None) -> list[SyncJob]:
-    """Run again the jobs whose worker died (running, silent for ROSTER_JOB_STALE_AFTER s); return them.
+    """Run again the jobs whose worker died; return them (see job_runner.sync_jobs_recover)."""
+    return job_runner.sync_jobs_recover(task=tasks.sync_teacher_job, teacher=teacher)
 
-    Each goes back in the queue as a new attempt, or fails once it used its attempts
-    (a job that kills its worker every time must end). The task the dead worker held,
-    which django-tasks-db would show RUNNING forever, is marked failed.
+
+def teacher_login_sync(*, teacher: Teacher, token: str) -> SyncRun | None:
+    """Keep the teacher's fresh Clever token and sync their roster with it; run right after a Clever login.
+
+    Never raises: the login succeeds even when the sync fails. Inline (the default), it
+    returns the SyncRun, whose outcome tells whether the classes could be updated (My
+    classes says so). With ROSTER_LOGIN_SYNC = "background" the sync is a job instead
+    (My classes says "updating" until it is done) and this returns None: no sync ran yet.
     """
-    cutoff = timezone.now() - timedelta(seconds=settings.ROSTER_JOB_STALE_AFTER)
-    stale = SyncJob.objects.filter(status=SyncJob.Status.RUNNING, heartbeat_at__lt=cutoff).select_related("teacher")
-    if teacher is not None:
-        stale = stale.filter(teacher=teacher)
-    recovered = []
-    for job in stale:
-        # Compare-and-set on the heartbeat we read: a beat or another sweeper since wins.
-        match = {"status": SyncJob.Status.RUNNING, "task_id": job.task_id, "heartbeat_at": job.heartbeat_at}
-        error = f"WorkerLost: the worker running attempt {job.attempt} stopped (no heartbeat since {job.heartbeat_at})"
-        if job.attempt >= settings.ROSTER_JOB_MAX_ATTEMPTS:
-            taken = SyncJob.objects.filter(pk=job.pk, **match).update(
-                status=SyncJob.Status.FAILED, error=error, finished_at=timezone.now(), heartbeat_at=None
-            )
-        else:
-            taken = _requeue(job, match=match, delay=0, attempt=job.attempt + 1, error=error, heartbeat_at=None)
-        if taken:
-            logger.warning("Sync job %s lost its worker (task %s); %s", job.pk, job.task_id, error)
-            _task_result_mark_lost(job.task_id)
-            recovered.append(job)
-    return recovered
-
-
-def _task_result_mark_lost(task_id: str) -> None:
-    """Mark the dead worker's task failed in django-tasks-db, which would leave it RUNNING."""
-    from django.apps import apps
-
-    if not apps.is_installed("django_tasks_db") or not task_id:
-        return
+    teacher_token_save(teacher=teacher, token=token)
+    if settings.ROSTER_LOGIN_SYNC == "background":
+        try:
+            sync_job_enqueue(teacher=teacher, trigger=SyncRun.Trigger.LOGIN, requested_by=teacher.user)
+        except Exception:
+            logger.exception("Login-time roster sync of teacher %s could not be queued", teacher.pk)
+        return None
     try:
-        uuid.UUID(task_id)
-    except ValueError:
-        return  # not a database backend's task (the immediate backend's ids are not UUIDs)
-    from django_tasks_db.models import DBTaskResult
-
-    DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(
-        status="FAILED",
-        finished_at=timezone.now(),
-        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-        traceback="The worker running this task stopped; the sync job was enqueued again or failed.\n",
-    )
+        return services.roster_sync(
+            teacher=teacher,
+            credentials=services.SyncCredentials(token=token, paginate=False),
+            trigger=SyncRun.Trigger.LOGIN,
+            requested_by=teacher.user,
+        )
+    except Exception:
+        logger.exception("Login-time roster sync of teacher %s could not run", teacher.pk)
+        return None

@@ -3,7 +3,10 @@ Rosters synced from Clever: teachers, sections, students and enrollments.
 
 Every synced model has a local primary key plus a unique `clever_id`, so
 upserts are keyed on Clever's id and races are settled by the database.
-Clever owns these rows: they change only through `rosters.services`.
+Clever owns these rows, and each table has one writer: Teacher `rosters.teachers`;
+Section, Student, SectionTeacher and Enrollment `rosters.sync.rows`; SyncRun
+`rosters.services`; SyncJob `rosters.job_runner`; RateBudget `rosters.throttle`
+(docs/architecture.md).
 """
 
 from django.conf import settings
@@ -217,10 +220,11 @@ class DistrictToken(models.Model):
 class SyncJob(models.Model):
     """One background re-sync of a teacher (a fleet job): queued, run, retried, finished.
 
-    Every attempt is a task on Django's tasks API (`rosters.tasks`), and every attempt
-    that reaches Clever writes its own SyncRun. The job holds what the attempts share:
-    how many ran, when the next may run, and the heartbeat by which a job whose worker
-    died is found and run again. No token is ever stored here.
+    Every attempt is a task on Django's tasks API (`rosters.tasks`, which runs it through
+    `rosters.job_runner`), and every attempt that reaches Clever writes its own SyncRun.
+    The job holds what the attempts share: how many ran, when the next may run, and the
+    heartbeat by which a job whose worker died is found and run again. No token is ever
+    stored here.
     """
 
     class Status(models.TextChoices):

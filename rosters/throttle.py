@@ -1,16 +1,12 @@
 """
-Rate budgets: how many requests a Clever token may still make, shared by every worker.
+`RateBudgetThrottle`: a Clever token's request budget, counted in the database so that
+every worker on every host spends the same one.
 
-Clever allows 1200 requests a minute per bearer token, in fixed windows. Fleet jobs on
-many workers and hosts use the same district token at once, so each of them asks a
-budget shared through the database before every request (`CleverClient(throttle=...)`
-calls `acquire()`): one row per token and window, `used` counted up by a single atomic
-upsert. When the window is spent, the caller sleeps until the next one; when that takes
-too long, `acquire()` raises `CleverRateLimited` and the job is run again later.
-
-The row is keyed by a SHA-256 of the token, never the token itself. Windows are aligned
-on Unix time (as Clever's, whose `X-RateLimit-Reset` falls on them), so every process
-agrees on them without talking to each other.
+It implements the client's `clever.http.Throttle` (asked before each request). Why a
+table and not a lock: workers share nothing but PostgreSQL. Why fixed windows aligned on
+Unix time: every process agrees on them without talking, as Clever's own windows do.
+The row is keyed by a hash of the token, never the token. Rate budgets and how jobs
+wait for them: docs/workers.md.
 """
 
 from __future__ import annotations
@@ -21,7 +17,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -36,13 +31,6 @@ logger = logging.getLogger(__name__)
 # this many windows means something else is using the token up: the job is deferred,
 # which frees the worker (and costs the requests it made, as the fetch starts again).
 MAX_WINDOWS_WAITED = 10
-
-
-class Throttle(Protocol):
-    """What `CleverClient` calls before each request it sends."""
-
-    def acquire(self) -> None:
-        """Return when one more request may be sent; raise CleverRateLimited to give up."""
 
 
 def rate_budget_key(*, token: str) -> str:

@@ -1,3 +1,5 @@
+"""My classes: the signed-in teacher's sections, one section's students, and the button that syncs them now."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render

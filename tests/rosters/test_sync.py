@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from rosters import services
+from rosters import jobs, services
 from rosters.models import Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
 from sandbox import demo
 from sandbox.generate import generate_roster
@@ -278,7 +278,7 @@ def test_the_login_sync_keeps_the_token_encrypted_and_never_raises(clever_sandbo
     token = clever_sandbox.state.user_token(demo.ZOE_OBRIEN)
     clever_sandbox.state.add_fault("/v2.0/teachers/*", 500, times=None)
 
-    run = services.teacher_login_sync(teacher=teacher, token=token)
+    run = jobs.teacher_login_sync(teacher=teacher, token=token)
 
     assert run.outcome == SyncRun.Outcome.FAILED
     assert run.trigger == SyncRun.Trigger.LOGIN
@@ -296,7 +296,7 @@ def test_the_login_sync_keeps_the_token_encrypted_and_never_raises(clever_sandbo
 
 def test_a_refused_teacher_token_is_forgotten_so_the_next_sync_asks_for_a_login(clever_sandbox):
     teacher = teacher_row(demo.ZOE_OBRIEN)
-    services.teacher_login_sync(teacher=teacher, token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
+    jobs.teacher_login_sync(teacher=teacher, token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
     clever_sandbox.state.revoke_token(clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
 
     run = services.teacher_sync(teacher=Teacher.objects.get(pk=teacher.pk), trigger=SyncRun.Trigger.BUTTON)

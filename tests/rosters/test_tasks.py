@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from rosters import jobs, services
+from rosters import job_runner, jobs, tasks
 from rosters.clever import CleverClient, CleverRateLimited
 from rosters.models import RateBudget, SyncJob, SyncRun, Teacher
 from rosters.throttle import RateBudgetThrottle
@@ -64,7 +64,10 @@ def test_a_second_job_for_a_teacher_synced_since_it_was_requested_changes_nothin
     before = database_state()
     calls = clever_sandbox.state.count_calls("/v2.0/**")
 
-    assert jobs.sync_job_run(job_id=requested_before.pk, task_id="t-dup") == SyncJob.Status.SKIPPED
+    assert (
+        job_runner.sync_job_run(job_id=requested_before.pk, task_id="t-dup", task=tasks.sync_teacher_job)
+        == SyncJob.Status.SKIPPED
+    )
 
     assert database_state() == before
     assert clever_sandbox.state.count_calls("/v2.0/**") == calls  # not one request to Clever
@@ -75,7 +78,10 @@ def test_running_the_same_job_again_is_harmless(clever_sandbox, district_token):
     job = enqueue(demo.ZOE_OBRIEN)
     before = database_state()
 
-    assert jobs.sync_job_run(job_id=job.pk, task_id="a-second-delivery") == SyncJob.Status.SUCCEEDED
+    assert (
+        job_runner.sync_job_run(job_id=job.pk, task_id="a-second-delivery", task=tasks.sync_teacher_job)
+        == SyncJob.Status.SUCCEEDED
+    )
 
     assert database_state() == before
     assert SyncRun.objects.count() == 1
@@ -352,7 +358,7 @@ def test_a_job_left_running_by_a_dead_worker_is_run_again(clever_sandbox, distri
     assert "Found 1 job whose worker stopped" in output
     task.refresh_from_db()
     assert task.status == "FAILED"
-    assert task.exception_class_path == "rosters.jobs.WorkerLost"
+    assert task.exception_class_path == "rosters.job_runner.WorkerLost"
     job.refresh_from_db()
     assert (job.status, job.attempt) == (SyncJob.Status.QUEUED, 2)
     assert job.error.startswith("WorkerLost")
@@ -412,7 +418,7 @@ def test_a_job_waits_while_another_job_syncs_the_same_teacher(clever_sandbox, di
 def test_the_login_sync_stays_inline_by_default(clever_sandbox):
     teacher = teacher_row(demo.ZOE_OBRIEN)
 
-    run = services.teacher_login_sync(teacher=teacher, token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
+    run = jobs.teacher_login_sync(teacher=teacher, token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
 
     assert run.outcome == SyncRun.Outcome.SUCCESS
     assert not SyncJob.objects.exists()
@@ -430,7 +436,7 @@ def test_a_background_login_sync_shows_updating_until_a_worker_is_done(
     teacher.save()
     client.force_login(user)
 
-    result = services.teacher_login_sync(teacher=teacher, token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
+    result = jobs.teacher_login_sync(teacher=teacher, token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
 
     assert result is None  # nothing ran yet
     page = client.get(reverse("rosters:classes"))
@@ -451,6 +457,6 @@ def test_a_background_login_sync_never_raises(clever_sandbox, settings):
     settings.TASKS = {"default": {"BACKEND": "rosters.no.such.Backend"}}
     teacher = teacher_row(demo.ZOE_OBRIEN)
 
-    assert services.teacher_login_sync(teacher=teacher, token="il-whatever") is None
+    assert jobs.teacher_login_sync(teacher=teacher, token="il-whatever") is None
     teacher.refresh_from_db()
     assert teacher.token == "il-whatever"  # the token is kept all the same
