@@ -1,7 +1,7 @@
 """
 Settings, read from the environment (and from `.env` when present).
 
-Every variable is documented in `.env.example` and in the README. Development
+Every variable is documented in `.env.example` and in docs/configuration.md. Development
 defaults apply only when DJANGO_DEBUG is on; a production configuration must
 set its secrets explicitly.
 """

@@ -1,4 +1,4 @@
-"""The site's URLs; the contract is in DESIGN.md and the README."""
+"""The site's URLs; the contract is in DESIGN.md and docs/architecture.md."""
 
 from django.conf import settings
 from django.contrib import admin

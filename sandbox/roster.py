@@ -1,7 +1,7 @@
 """
 The sandbox's roster: Clever records by kind, validated, with the indexes the API needs.
 
-A roster is plain JSON (the README's "Roster format"): an object whose keys are
+A roster is plain JSON (docs/sandbox.md, "Roster format"): an object whose keys are
 Clever's collection names and whose values are lists of records with Clever's own
 v2.1 field names, e.g. ``{"districts": [...], "schools": [...], "teachers": [...],
 "students": [...], "sections": [...], "school_admins": [...], "district_admins": [...]}``.

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 
-# Published in the README: for local demos only, which is why the command refuses without DEBUG.
+# Published in docs/signing-in.md: for local demos only, which is why the command refuses without DEBUG.
 # The teacher shares her email with the sandbox demo data's Clever Library teacher Priya Raman
 # (sandbox.demo.PRIYA_RAMAN), so logging in with Clever as her offers the merge.
 DEMO_ACCOUNTS = [
