@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "rosters",
     "onboarding",
+    "privacy",
     "sandbox",
 ]
 
@@ -231,6 +232,27 @@ ROSTER_JOB_RETRY_DELAY = env.float("ROSTER_JOB_RETRY_DELAY", default=60.0)
 # seconds lost its worker and is run again.
 ROSTER_JOB_HEARTBEAT = env.float("ROSTER_JOB_HEARTBEAT", default=30.0)
 ROSTER_JOB_STALE_AFTER = env.float("ROSTER_JOB_STALE_AFTER", default=120.0)
+
+# --- Data retention (docs/privacy.md): how many days each kind of data is kept ---
+# `manage.py purge_data --apply` deletes what is older (run it daily from cron).
+# Students no class of ours has any more, counted from the sync that archived them.
+DATA_RETENTION_ARCHIVED_STUDENTS_DAYS = env.int("DATA_RETENTION_ARCHIVED_STUDENTS_DAYS", default=90)
+# A district that disconnected the app in Clever (its token refused), counted from that moment.
+DATA_RETENTION_DISCONNECTED_DAYS = env.int("DATA_RETENTION_DISCONNECTED_DAYS", default=30)
+# Records of background work: sync runs, sync jobs, task results and rate budgets.
+DATA_RETENTION_SYNC_RUNS_DAYS = env.int("DATA_RETENTION_SYNC_RUNS_DAYS", default=30)
+# The audit trail (audit.AuditEvent).
+DATA_RETENTION_AUDIT_DAYS = env.int("DATA_RETENTION_AUDIT_DAYS", default=365)
+for _name in (
+    "DATA_RETENTION_ARCHIVED_STUDENTS_DAYS",
+    "DATA_RETENTION_DISCONNECTED_DAYS",
+    "DATA_RETENTION_SYNC_RUNS_DAYS",
+    "DATA_RETENTION_AUDIT_DAYS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of days, at least 1.")
+# Where districts and teachers send privacy questions and deletion requests (shown on /privacy/).
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", default="")
 
 SOCIALACCOUNT_PROVIDERS = {
     "clever": {
