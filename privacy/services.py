@@ -300,11 +300,16 @@ def _district_accounts_remove(purge: _Purge, teachers: QuerySet) -> dict[str, in
 def _archived_students(purge: _Purge) -> PurgedKind:
     days = settings.DATA_RETENTION_ARCHIVED_STUDENTS_DAYS
     reason = _("students in no class of ours for more than %(days)d days") % {"days": days}
-    district_sections = roster_selectors.district_sections(district_ids=_expired_district_ids(purge))
     students = roster_selectors.students_archived_before(
         cutoff=purge.days_ago("DATA_RETENTION_ARCHIVED_STUDENTS_DAYS")
-    ).exclude(roster_selectors.only_in_sections(sections=district_sections))  # the districts' kind counts them
-    enrollments = Enrollment.objects.filter(student__in=students).exclude(section__in=district_sections)
+    )
+    enrollments = Enrollment.objects.filter(student__in=students)
+    if _expired_districts(purge).exists():
+        # Those only an expired district held are that kind's (its batches may have left some).
+        # Checked first, so that the usual case, no such district, has a simple query per batch.
+        district_sections = roster_selectors.district_sections(district_ids=_expired_district_ids(purge))
+        students = students.exclude(roster_selectors.only_in_sections(sections=district_sections))
+        enrollments = Enrollment.objects.filter(student__in=students).exclude(section__in=district_sections)
     counts = purge.kind(
         students,
         lambda batch: roster_rows.students_delete(students=batch),
