@@ -10,6 +10,7 @@ Creations, merges (and their refusals) and deletions are recorded in the audit t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -149,13 +150,8 @@ def clever_account_create(*, profile: CleverProfile, request: HttpRequest | None
                 EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
             _clever_teacher_claim(profile=profile, user=user)
             user_plan_apply(user=user, sharing=profile.sharing)
-            audit_record(
-                action=AuditEvent.Action.CLEVER_ACCOUNT_CREATED,
-                user=user,
-                target_type="user",
-                target_id=user.pk,
-                request=request,
-                detail=f"Clever {profile.sharing} teacher {profile.clever_id}",
+            _clever_identity_record(
+                AuditEvent.Action.CLEVER_ACCOUNT_CREATED, user=user, profile=profile, request=request
             )
     except IntegrityError:
         winner = (
@@ -201,13 +197,8 @@ def clever_account_link(*, user: User, profile: CleverProfile, request: HttpRequ
                 User.objects.filter(pk=user.pk).update(**updates)
             user_plan_apply(user=user, sharing=profile.sharing)
             user_sessions_end(user=user)
-            audit_record(
-                action=AuditEvent.Action.CLEVER_MERGE_SUCCEEDED,
-                user=user,
-                target_type="user",
-                target_id=user.pk,
-                request=request,
-                detail=f"Clever {profile.sharing} teacher {profile.clever_id}",
+            _clever_identity_record(
+                AuditEvent.Action.CLEVER_MERGE_SUCCEEDED, user=user, profile=profile, request=request
             )
     except IntegrityError:
         # A concurrent merge or create took the Clever id (or this user) between our checks and our insert.
@@ -220,6 +211,18 @@ def clever_account_link(*, user: User, profile: CleverProfile, request: HttpRequ
         raise
     user.refresh_from_db()
     return user
+
+
+def _clever_identity_record(action: str, *, user: User, profile: CleverProfile, request: HttpRequest | None) -> None:
+    """Record that a Clever identity now belongs to `user` (created or merged), by ids only."""
+    audit_record(
+        action=action,
+        user=user,
+        target_type="user",
+        target_id=user.pk,
+        request=request,
+        detail=f"Clever {profile.sharing} teacher {profile.clever_id}",
+    )
 
 
 def clever_merge_refusal_record(
@@ -297,15 +300,17 @@ def _user_data_release(*, user: User, now: datetime) -> AccountDeletion:
     teacher = teacher_for_user(user=user)
     released = teacher_classes_release(teacher_pk=teacher.pk, now=now) if teacher is not None else {}
     _admin_history_forget(user=user, teacher=teacher)
-    return AccountDeletion(
-        user_pk=user.pk,
+    return _deletion_done(preview, released=released)
+
+
+def _deletion_done(preview: AccountDeletion, *, released: dict[str, int], answers: bool = True) -> AccountDeletion:
+    """Return the preview with the rows the release actually deleted (a sync may have changed them since)."""
+    return dataclasses.replace(
+        preview,
         classes_deleted=released.get("rosters.Section", 0),
-        classes_kept=preview.classes_kept,
         students_deleted=released.get("rosters.Student", 0),
         enrollments_deleted=released.get("rosters.Enrollment", 0),
-        answers_deleted=preview.answers_deleted,
-        clever_identity=preview.clever_identity,
-        teacher_record=preview.teacher_record,
+        answers_deleted=preview.answers_deleted if answers else 0,
     )
 
 
@@ -343,15 +348,7 @@ def clever_identity_remove(*, user: User, command: str = "", now: datetime | Non
             released = teacher_classes_release(teacher_pk=teacher.pk, now=now)
             teachers_delete(teachers=Teacher.objects.filter(pk=teacher.pk))
         SocialAccount.objects.filter(user=user, provider=CLEVER_PROVIDER_ID).delete()
-        removal = AccountDeletion(
-            user_pk=user.pk,
-            classes_deleted=released.get("rosters.Section", 0),
-            classes_kept=preview.classes_kept,
-            students_deleted=released.get("rosters.Student", 0),
-            enrollments_deleted=released.get("rosters.Enrollment", 0),
-            clever_identity=preview.clever_identity,
-            teacher_record=preview.teacher_record,
-        )
+        removal = _deletion_done(preview, released=released, answers=False)  # the answers stay with the account
         audit_record(
             action=AuditEvent.Action.CLEVER_IDENTITY_REMOVED,
             command=command,

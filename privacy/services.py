@@ -169,51 +169,61 @@ class _Purge:
 # --- The kinds, in the order they run ----------------------------------------------------------
 
 
-def _sync_runs(purge: _Purge) -> PurgedKind:
-    days = settings.DATA_RETENTION_SYNC_RUNS_DAYS
-    runs = roster_selectors.sync_runs_finished_before(cutoff=purge.days_ago("DATA_RETENTION_SYNC_RUNS_DAYS"))
-    counts = purge.kind(runs, lambda batch: roster_services.sync_runs_delete(runs=batch), {"rosters.SyncRun": runs})
-    reason = _("roster syncs that started more than %(days)d days ago") % {"days": days}
-    return PurgedKind("sync_runs", reason, counts)
+@dataclass(frozen=True)
+class _OldRows:
+    """A kind that is only a table's rows older than a window: records of background work, audit events."""
+
+    name: str
+    setting: str  # the window, in days
+    reason: str  # with %(days)d
+    candidates: Callable[[datetime], QuerySet | None]  # cutoff -> the rows (None: no such table here)
+    delete: Deleter
+
+    def __call__(self, purge: _Purge) -> PurgedKind:
+        reason = self.reason % {"days": getattr(settings, self.setting)}
+        rows = self.candidates(purge.days_ago(self.setting))
+        if rows is None:
+            return PurgedKind(self.name, reason)
+        return PurgedKind(self.name, reason, purge.kind(rows, self.delete, {rows.model._meta.label: rows}))
 
 
-def _sync_jobs(purge: _Purge) -> PurgedKind:
-    days = settings.DATA_RETENTION_SYNC_RUNS_DAYS
-    jobs = roster_selectors.sync_jobs_finished_before(cutoff=purge.days_ago("DATA_RETENTION_SYNC_RUNS_DAYS"))
-    counts = purge.kind(jobs, lambda batch: job_runner.sync_jobs_delete(jobs=batch), {"rosters.SyncJob": jobs})
-    reason = _("background sync jobs that ended more than %(days)d days ago") % {"days": days}
-    return PurgedKind("sync_jobs", reason, counts)
-
-
-def _task_results(purge: _Purge) -> PurgedKind:
-    days = settings.DATA_RETENTION_SYNC_RUNS_DAYS
-    reason = _("finished background tasks older than %(days)d days") % {"days": days}
-    results = job_runner.task_results_finished_before(cutoff=purge.days_ago("DATA_RETENTION_SYNC_RUNS_DAYS"))
-    if results is None:
-        return PurgedKind("task_results", reason)
-    counts = purge.kind(
-        results,
+OLD_ROWS = [
+    _OldRows(
+        "sync_runs",
+        "DATA_RETENTION_SYNC_RUNS_DAYS",
+        _("roster syncs that started more than %(days)d days ago"),
+        lambda cutoff: roster_selectors.sync_runs_finished_before(cutoff=cutoff),
+        lambda batch: roster_services.sync_runs_delete(runs=batch),
+    ),
+    _OldRows(
+        "sync_jobs",
+        "DATA_RETENTION_SYNC_RUNS_DAYS",
+        _("background sync jobs that ended more than %(days)d days ago"),
+        lambda cutoff: roster_selectors.sync_jobs_finished_before(cutoff=cutoff),
+        lambda batch: job_runner.sync_jobs_delete(jobs=batch),
+    ),
+    _OldRows(
+        "task_results",
+        "DATA_RETENTION_SYNC_RUNS_DAYS",
+        _("finished background tasks older than %(days)d days"),
+        lambda cutoff: job_runner.task_results_finished_before(cutoff=cutoff),
         lambda batch: job_runner.task_results_delete(results=batch),
-        {"django_tasks_database.DBTaskResult": results},
-    )
-    return PurgedKind("task_results", reason, counts)
-
-
-def _rate_budgets(purge: _Purge) -> PurgedKind:
-    days = settings.DATA_RETENTION_SYNC_RUNS_DAYS
-    cutoff = purge.days_ago("DATA_RETENTION_SYNC_RUNS_DAYS")
-    budgets = roster_selectors.rate_budgets_before(window_start=int(cutoff.timestamp()))
-    counts = purge.kind(
-        budgets, lambda batch: throttle.rate_budgets_delete(budgets=batch), {"rosters.RateBudget": budgets}
-    )
-    return PurgedKind("rate_budgets", _("Clever request counts older than %(days)d days") % {"days": days}, counts)
-
-
-def _audit_events(purge: _Purge) -> PurgedKind:
-    days = settings.DATA_RETENTION_AUDIT_DAYS
-    events = audit_selectors.audit_events_before(cutoff=purge.days_ago("DATA_RETENTION_AUDIT_DAYS"))
-    counts = purge.kind(events, lambda batch: audit_events_delete(events=batch), {"audit.AuditEvent": events})
-    return PurgedKind("audit_events", _("audit events older than %(days)d days") % {"days": days}, counts)
+    ),
+    _OldRows(
+        "rate_budgets",
+        "DATA_RETENTION_SYNC_RUNS_DAYS",
+        _("Clever request counts older than %(days)d days"),
+        lambda cutoff: roster_selectors.rate_budgets_before(window_start=int(cutoff.timestamp())),
+        lambda batch: throttle.rate_budgets_delete(budgets=batch),
+    ),
+    _OldRows(
+        "audit_events",
+        "DATA_RETENTION_AUDIT_DAYS",
+        _("audit events older than %(days)d days"),
+        lambda cutoff: audit_selectors.audit_events_before(cutoff=cutoff),
+        lambda batch: audit_events_delete(events=batch),
+    ),
+]
 
 
 def _expired_districts(purge: _Purge) -> QuerySet:
@@ -345,11 +355,7 @@ def _placeholder_teachers(purge: _Purge) -> PurgedKind:
 
 
 KINDS: list[Callable[[_Purge], PurgedKind]] = [
-    _sync_runs,
-    _sync_jobs,
-    _task_results,
-    _rate_budgets,
-    _audit_events,
+    *OLD_ROWS,
     _disconnected_districts,
     _archived_students,
     _untaught_sections,

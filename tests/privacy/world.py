@@ -50,13 +50,25 @@ def clever_account(*, district_id: str, first_name: str, password: bool):
     return user, teacher
 
 
+def district(district_id: str, *, disconnected_days_ago: float | None = None) -> DistrictToken:
+    """A district's token: connected, or disconnected that many days ago."""
+    if disconnected_days_ago is None:
+        return DistrictToken.objects.create(district_id=district_id, token=f"t-{district_id}")
+    return DistrictToken.objects.create(
+        district_id=district_id,
+        token=f"t-{district_id}",
+        status=DistrictToken.Status.DISCONNECTED,
+        disconnected_at=days_ago(disconnected_days_ago),
+    )
+
+
 def enroll(section, student, *, removed: datetime | None = None):
     return EnrollmentFactory(section=section, student=student, removed_at=removed)
 
 
 def build_world() -> World:
     # --- The roster of a district still connected ---
-    DistrictToken.objects.create(district_id=DISTRICT_HERE, name="Here", token="t-here")
+    district(DISTRICT_HERE)
     _user, active = clever_account(district_id=DISTRICT_HERE, first_name="Active", password=False)
     math = SectionFactory(name="Math", district_id=DISTRICT_HERE)
     SectionTeacherFactory(section=math, teacher=active)
@@ -80,13 +92,7 @@ def build_world() -> World:
     enroll(untaught_current, StudentFactory(first_name="StillThere"))
 
     # --- A district disconnected 31 days ago ---
-    DistrictToken.objects.create(
-        district_id=DISTRICT_GONE,
-        name="Gone",
-        token="t-gone",
-        status=DistrictToken.Status.DISCONNECTED,
-        disconnected_at=days_ago(31),
-    )
+    district(DISTRICT_GONE, disconnected_days_ago=31)
     clever_only_user, clever_only = clever_account(district_id=DISTRICT_GONE, first_name="CleverOnly", password=False)
     AnswerFactory(onboarding=OnboardingFactory(user=clever_only_user), value="an answer")
     _merged_user, merged = clever_account(district_id=DISTRICT_GONE, first_name="Merged", password=True)
@@ -104,13 +110,7 @@ def build_world() -> World:
     enroll(math, moved, removed=days_ago(300))
 
     # --- A district disconnected 29 days ago: inside its window ---
-    DistrictToken.objects.create(
-        district_id=DISTRICT_WAITING,
-        name="Waiting",
-        token="t-waiting",
-        status=DistrictToken.Status.DISCONNECTED,
-        disconnected_at=days_ago(29),
-    )
+    district(DISTRICT_WAITING, disconnected_days_ago=29)
     waiting_class = SectionFactory(name="Waiting district class", district_id=DISTRICT_WAITING)
     SectionTeacherFactory(
         section=waiting_class, teacher=TeacherFactory(first_name="Waiting", district_id=DISTRICT_WAITING)
