@@ -1,13 +1,19 @@
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from rosters.models import Teacher
 
+from . import services
 from .models import User
-from .selectors import CLEVER_PROVIDER_ID
+from .selectors import CLEVER_PROVIDER_ID, account_deletion_preview
 
 # Credentials come from settings and tokens are never stored by allauth (the teacher's token
 # lives encrypted on rosters.Teacher): neither belongs in the admin.
@@ -96,6 +102,11 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "first_name", "last_name", "email", "teacher__clever_id", "socialaccount__uid")
     fieldsets = (*BaseUserAdmin.fieldsets, (_("Plan"), {"fields": ("plan", "trial_ends_at")}))
     inlines = [TeacherInline, SocialAccountInline]
+    actions = ["delete_teacher_and_data"]
+    # What an account's deletion takes along without the person deleting it having to be
+    # allowed to delete such rows one by one: their admins refuse that (a Clever identity or a
+    # teacher row deleted alone would leave an account half linked), not the account's deletion.
+    DELETED_WITH_THE_ACCOUNT = (SocialAccount, Teacher)
 
     @admin.display(description=_("Clever ID"), ordering="teacher__clever_id")
     def clever_id(self, user):
@@ -106,6 +117,67 @@ class UserAdmin(BaseUserAdmin):
     def sharing(self, user):
         teacher = getattr(user, "teacher", None)
         return teacher.get_sharing_display() if teacher else ""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed = [name for name in ("plan", "trial_ends_at") if name in form.changed_data]
+        if change and changed:
+            before = ", ".join(f"{name}: {form.initial.get(name) or '-'}" for name in changed)
+            after = ", ".join(f"{name}: {getattr(obj, name) or '-'}" for name in changed)
+            audit_record(
+                action=AuditEvent.Action.PLAN_CHANGED,
+                request=request,
+                target_type="user",
+                target_id=obj.pk,
+                detail=f"{before} -> {after}",
+            )
+
+    # --- Deleting: every way staff delete an account goes through accounts.services.user_delete ---
+
+    def get_deleted_objects(self, objs, request):
+        deleted_objects, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        taken_along = {str(model._meta.verbose_name) for model in self.DELETED_WITH_THE_ACCOUNT}
+        perms_needed = {name for name in perms_needed if str(name) not in taken_along}
+        return deleted_objects, model_count, perms_needed, protected
+
+    def render_delete_form(self, request, context):
+        # The standard delete page lists the rows Django's cascade takes; add what goes beyond them.
+        context["account_deletion"] = account_deletion_preview(user=context["object"])
+        return super().render_delete_form(request, context)
+
+    def delete_model(self, request, obj):
+        services.user_delete(user=obj, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            services.user_delete(user=user, request=request)
+
+    @admin.action(description=_("Delete teacher and their data"), permissions=["delete"])
+    def delete_teacher_and_data(self, request, queryset):
+        """Delete the selected accounts with everything only they held, after a confirmation page."""
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, _("You cannot delete your own account here."), messages.ERROR)
+            return None
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Delete these teachers and their data?"),
+                "opts": self.model._meta,
+                "deletions": [(user, account_deletion_preview(user=user)) for user in queryset],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/accounts/user/delete_teacher_confirmation.html", context)
+        count = 0
+        for user in queryset:
+            services.user_delete(user=user, request=request)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("Deleted %(count)d account and its data.", "Deleted %(count)d accounts and their data.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+        return None
 
 
 @admin.register(SocialAccount)

@@ -39,3 +39,22 @@ class CleverLinkForm(forms.Form):
             raise forms.ValidationError(self.error_messages["inactive"], code="inactive")
         self.user = user
         return cleaned_data
+
+
+class AccountDeleteForm(forms.Form):
+    """The typed confirmation of "Delete my account": the word DELETE, so a slip cannot delete an account."""
+
+    WORD = "DELETE"  # the same in every language, so the instruction can name it
+
+    confirmation = forms.CharField(
+        label=_("Type DELETE to confirm"),
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+    def clean_confirmation(self):
+        if self.cleaned_data["confirmation"] != self.WORD:
+            raise forms.ValidationError(
+                _("Type DELETE in capital letters to delete your account. Nothing was deleted."), code="mismatch"
+            )
+        return self.cleaned_data["confirmation"]

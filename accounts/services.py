@@ -1,33 +1,43 @@
-"""Writes for accounts: Clever provisioning (merge / create), plans, sessions, demo accounts.
+"""Writes for accounts: Clever provisioning (merge / create), plans, sessions, deleting an
+account and its data, demo accounts.
 
 Every change to who a Clever identity belongs to goes through this module; the Teacher
 row it brings is written by rosters (`rosters.teachers`, the one writer of that table).
 Race-safety comes from database constraints (SocialAccount (provider, uid),
 Teacher.clever_id, Teacher.user one-to-one, User.username), not from checking first.
+Creations, merges (and their refusals) and deletions are recorded in the audit trail.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEvent
+from audit.services import audit_record
+from onboarding.models import Onboarding
 from rosters.models import Sharing, Teacher
 from rosters.selectors import teacher_for_user
-from rosters.teachers import PROFILE_FIELDS, TeacherLinkedElsewhere, teacher_profile_upsert
+from rosters.sync.rows import teacher_classes_release
+from rosters.teachers import PROFILE_FIELDS, TeacherLinkedElsewhere, teacher_profile_upsert, teachers_delete
 
 from .clever.profile import CleverProfile
 from .models import User
-from .selectors import CLEVER_PROVIDER_ID, email_in_use
+from .selectors import CLEVER_PROVIDER_ID, AccountDeletion, account_deletion_preview, email_in_use
 
 logger = logging.getLogger(__name__)
 
@@ -116,11 +126,11 @@ def clever_login_record(*, user: User, profile: CleverProfile) -> Teacher:
     return teacher
 
 
-def clever_account_create(*, profile: CleverProfile) -> CleverAccount:
+def clever_account_create(*, profile: CleverProfile, request: HttpRequest | None = None) -> CleverAccount:
     """Create an account from a Clever profile, or return the one a concurrent request just created.
 
     The email comes along only when no account here uses it yet; a teacher without an
-    email still gets an account.
+    email still gets an account. A creation is recorded in the audit trail (from `request`'s address).
     """
     email = profile.email if profile.email and not email_in_use(email=profile.email) else ""
     try:
@@ -140,6 +150,9 @@ def clever_account_create(*, profile: CleverProfile) -> CleverAccount:
                 EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
             _clever_teacher_claim(profile=profile, user=user)
             user_plan_apply(user=user, sharing=profile.sharing)
+            _clever_identity_record(
+                AuditEvent.Action.CLEVER_ACCOUNT_CREATED, user=user, profile=profile, request=request
+            )
     except IntegrityError:
         winner = (
             SocialAccount.objects.select_related("user")
@@ -153,12 +166,13 @@ def clever_account_create(*, profile: CleverProfile) -> CleverAccount:
     return CleverAccount(user=user, created=True, email_withheld=bool(profile.email) and not email)
 
 
-def clever_account_link(*, user: User, profile: CleverProfile) -> User:
+def clever_account_link(*, user: User, profile: CleverProfile, request: HttpRequest | None = None) -> User:
     """Merge a Clever identity into an existing account whose password the teacher just proved.
 
     Ends the account's other sessions and returns the account as now stored (sign in with
     this one: its session hash is the new one). Raises AccountHasClever or CleverLinkedElsewhere
-    (and changes nothing) when either side is already linked.
+    (and changes nothing but the audit trail) when either side is already linked. Success
+    and refusal are recorded in the audit trail.
     """
     try:
         with transaction.atomic():
@@ -183,11 +197,167 @@ def clever_account_link(*, user: User, profile: CleverProfile) -> User:
                 User.objects.filter(pk=user.pk).update(**updates)
             user_plan_apply(user=user, sharing=profile.sharing)
             user_sessions_end(user=user)
+            _clever_identity_record(
+                AuditEvent.Action.CLEVER_MERGE_SUCCEEDED, user=user, profile=profile, request=request
+            )
     except IntegrityError:
         # A concurrent merge or create took the Clever id (or this user) between our checks and our insert.
+        clever_merge_refusal_record(
+            request=request, clever_id=profile.clever_id, reason=CleverLinkedElsewhere.__name__, user=user
+        )
         raise CleverLinkedElsewhere(profile.clever_id) from None
+    except ProvisioningError as exc:
+        clever_merge_refusal_record(request=request, clever_id=profile.clever_id, reason=type(exc).__name__, user=user)
+        raise
     user.refresh_from_db()
     return user
+
+
+def _clever_identity_record(action: str, *, user: User, profile: CleverProfile, request: HttpRequest | None) -> None:
+    """Record that a Clever identity now belongs to `user` (created or merged), by ids only."""
+    audit_record(
+        action=action,
+        user=user,
+        target_type="user",
+        target_id=user.pk,
+        request=request,
+        detail=f"Clever {profile.sharing} teacher {profile.clever_id}",
+    )
+
+
+def clever_merge_refusal_record(
+    *, request: HttpRequest | None, clever_id: str, reason: str, user: User | None = None, locked_out: bool = False
+) -> None:
+    """Record in the audit trail a merge into an existing account that did not happen, and why.
+
+    `reason`: a short code (a wrong password, the account already has Clever, ...), never
+    the email that was typed. `user`: the account, when the password proved it.
+    """
+    audit_record(
+        action=AuditEvent.Action.CLEVER_MERGE_LOCKED_OUT if locked_out else AuditEvent.Action.CLEVER_MERGE_REFUSED,
+        system="clever_login",
+        target_type="user" if user is not None else "clever_identity",
+        target_id=user.pk if user is not None else clever_id,
+        request=request,
+        detail=f"{reason}; Clever teacher {clever_id}",
+    )
+
+
+# --- Deleting an account ------------------------------------------------------------------
+
+
+def user_delete(
+    *, user: User, request: HttpRequest | None = None, command: str = "", now: datetime | None = None
+) -> AccountDeletion:
+    """Delete an account and everything only it held; return what went, recorded in the audit trail.
+
+    Goes: the user, their Clever identity and email addresses, their Clever teacher row
+    (name, email, stored token) with its class links, sync runs and jobs, their onboarding
+    answers, the classes only they teach and the students in no other class (docs/privacy.md).
+    A co-taught class stays for its other teachers. Who asked: `request` (a web action: the
+    signed-in person and their address) or `command`.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        deletion = _user_data_release(user=user, now=now)
+        # Before the delete: the event may name the person deleting their own account.
+        audit_record(
+            action=AuditEvent.Action.USER_DELETED,
+            command=command,
+            system="" if command else "account_deletion",
+            target_type="user",
+            target_id=user.pk,
+            request=request,
+            detail=deletion.detail(),
+        )
+        user._data_released = True  # accounts.signals has nothing left to do
+        user.delete()
+    return deletion
+
+
+def user_delete_unattended(*, user: User) -> None:
+    """Do what user_delete does for an account deleted some other way (the shell, a queryset's delete()).
+
+    Run by accounts.signals inside Django's delete, just before the user's row goes.
+    """
+    deletion = _user_data_release(user=user, now=timezone.now())
+    audit_record(
+        action=AuditEvent.Action.USER_DELETED,
+        system="direct_delete",
+        target_type="user",
+        target_id=user.pk,
+        detail=deletion.detail(),
+    )
+
+
+def _user_data_release(*, user: User, now: datetime) -> AccountDeletion:
+    """Delete what goes with the account but is not deleted with its row; return the counts.
+
+    Django's cascade then takes the rest: the Teacher row, the Clever identity, email
+    addresses and onboarding answers.
+    """
+    preview = account_deletion_preview(user=user)
+    teacher = teacher_for_user(user=user)
+    released = teacher_classes_release(teacher_pk=teacher.pk, now=now) if teacher is not None else {}
+    _admin_history_forget(user=user, teacher=teacher)
+    return _deletion_done(preview, released=released)
+
+
+def _deletion_done(preview: AccountDeletion, *, released: dict[str, int], answers: bool = True) -> AccountDeletion:
+    """Return the preview with the rows the release actually deleted (a sync may have changed them since)."""
+    return dataclasses.replace(
+        preview,
+        classes_deleted=released.get("rosters.Section", 0),
+        students_deleted=released.get("rosters.Student", 0),
+        enrollments_deleted=released.get("rosters.Enrollment", 0),
+        answers_deleted=preview.answers_deleted if answers else 0,
+    )
+
+
+def _admin_history_forget(*, user: User, teacher: Teacher | None) -> None:
+    """Replace the name the admin's history shows for this account and what goes with it by an id.
+
+    The admin writes each object's name (`object_repr`) into its history, and keeps the
+    entries after the object is gone; the entries stay, with a number instead of the name.
+    """
+    objects = [(User, [user.pk]), (Teacher, [teacher.pk] if teacher else [])]
+    objects.append((Onboarding, list(Onboarding.objects.filter(user=user).values_list("pk", flat=True))))
+    objects.append((SocialAccount, list(SocialAccount.objects.filter(user=user).values_list("pk", flat=True))))
+    objects.append((EmailAddress, list(EmailAddress.objects.filter(user=user).values_list("pk", flat=True))))
+    for model, pks in objects:
+        content_type = ContentType.objects.get_for_model(model)
+        for pk in pks:
+            LogEntry.objects.filter(content_type=content_type, object_id=str(pk)).update(
+                object_repr=f"{model._meta.verbose_name} #{pk}"
+            )
+
+
+def clever_identity_remove(*, user: User, command: str = "", now: datetime | None = None) -> AccountDeletion:
+    """Take a Clever identity and its teacher data off an account that stays (it has a password).
+
+    For a disconnected district's teacher whose account is also their own: their Clever
+    identity, teacher row (name, email, token) and the classes only they teach go; the
+    account, its answers and its password stay. Recorded in the audit trail.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        preview = account_deletion_preview(user=user)
+        teacher = teacher_for_user(user=user)
+        released = {}
+        if teacher is not None:
+            released = teacher_classes_release(teacher_pk=teacher.pk, now=now)
+            teachers_delete(teachers=Teacher.objects.filter(pk=teacher.pk))
+        SocialAccount.objects.filter(user=user, provider=CLEVER_PROVIDER_ID).delete()
+        removal = _deletion_done(preview, released=released, answers=False)  # the answers stay with the account
+        audit_record(
+            action=AuditEvent.Action.CLEVER_IDENTITY_REMOVED,
+            command=command,
+            system="" if command else "account_deletion",
+            target_type="user",
+            target_id=user.pk,
+            detail=removal.detail(),
+        )
+    return removal
 
 
 # --- Demo data --------------------------------------------------------------------------

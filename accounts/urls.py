@@ -7,4 +7,5 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("", views.account, name="account"),
+    path("delete/", views.account_delete, name="delete"),
 ]

@@ -22,6 +22,7 @@ class AuditEvent(models.Model):
         CLEVER_MERGE_REFUSED = "clever_merge_refused", _("Clever merge refused")
         CLEVER_MERGE_LOCKED_OUT = "clever_merge_locked_out", _("Clever merge locked out (too many tries)")
         USER_DELETED = "user_deleted", _("Account and its data deleted")
+        CLEVER_IDENTITY_REMOVED = "clever_identity_removed", _("Clever identity and its data removed from an account")
         DATA_PURGED = "data_purged", _("Expired data purged")
         ONBOARDING_EXPORTED = "onboarding_exported", _("Onboarding answers exported")
         ONBOARDING_RESET = "onboarding_reset", _("Onboarding reset")

@@ -1,4 +1,5 @@
-"""The one writer of the audit trail: `audit_record`.
+"""The one writer of the audit trail: `audit_record` appends; `audit_events_delete` removes
+events past their retention window (DATA_RETENTION_AUDIT_DAYS, run by privacy's purge).
 
 Callers pass ids and counts, never names, emails or tokens; `detail` is cut to its
 column's length. The client IP comes from allauth's view of the request, which honours
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from allauth.account.adapter import get_adapter
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .models import AuditEvent
@@ -58,3 +60,8 @@ def audit_record(
         ip=_client_ip(request) if request is not None else None,
         detail=detail[:500],
     )
+
+
+def audit_events_delete(*, events: QuerySet[AuditEvent]) -> dict[str, int]:
+    """Delete these events (the ones past the trail's retention window); return rows per model label."""
+    return events.delete()[1]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "rosters",
     "onboarding",
+    "privacy",
     "sandbox",
 ]
 
@@ -231,6 +232,32 @@ ROSTER_JOB_RETRY_DELAY = env.float("ROSTER_JOB_RETRY_DELAY", default=60.0)
 # seconds lost its worker and is run again.
 ROSTER_JOB_HEARTBEAT = env.float("ROSTER_JOB_HEARTBEAT", default=30.0)
 ROSTER_JOB_STALE_AFTER = env.float("ROSTER_JOB_STALE_AFTER", default=120.0)
+
+# --- Data retention (docs/privacy.md): how many days each kind of data is kept ---
+# `manage.py purge_data --apply` deletes what is older (run it daily from cron).
+
+
+def retention_days(name: str, default: int) -> int:
+    """Read a retention window: a whole number of days, at least 1, or the settings refuse to load."""
+    try:
+        days = env.int(name, default=default)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of days, at least 1.")
+    return days
+
+
+# Students no class of ours has any more, counted from the sync that archived them.
+DATA_RETENTION_ARCHIVED_STUDENTS_DAYS = retention_days("DATA_RETENTION_ARCHIVED_STUDENTS_DAYS", 90)
+# A district that disconnected the app in Clever (its token refused), counted from that moment.
+DATA_RETENTION_DISCONNECTED_DAYS = retention_days("DATA_RETENTION_DISCONNECTED_DAYS", 30)
+# Records of background work: sync runs, sync jobs, task results and rate budgets.
+DATA_RETENTION_SYNC_RUNS_DAYS = retention_days("DATA_RETENTION_SYNC_RUNS_DAYS", 30)
+# The audit trail (audit.AuditEvent).
+DATA_RETENTION_AUDIT_DAYS = retention_days("DATA_RETENTION_AUDIT_DAYS", 365)
+# Where districts and teachers send privacy questions and deletion requests (shown on /privacy/).
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", default="")
 
 SOCIALACCOUNT_PROVIDERS = {
     "clever": {

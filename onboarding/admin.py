@@ -151,6 +151,7 @@ class OnboardingAdmin(admin.ModelAdmin):
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="onboarding-answers-{stamp}.csv"'
         answers_csv_write(onboardings=queryset, out=response)
+        services.onboarding_export_record(request=request, user_ids=list(queryset.values_list("user_id", flat=True)))
         return response
 
     @admin.action(description=_("Reset onboarding: forget answers and ask again"), permissions=["change"])
@@ -167,7 +168,7 @@ class OnboardingAdmin(admin.ModelAdmin):
             return TemplateResponse(request, "admin/onboarding/onboarding/reset_confirmation.html", context)
         count = 0
         for onboarding in queryset:
-            services.onboarding_reset(onboarding=onboarding)
+            services.onboarding_reset(onboarding=onboarding, request=request)
             count += 1
         self.message_user(
             request,

@@ -43,6 +43,9 @@ class OnboardingGateMiddleware:
         prefixes = [
             reverse("onboarding:form"),
             reverse("account_logout"),
+            # The data policy, and leaving instead of answering.
+            reverse("privacy:policy"),
+            reverse("accounts:delete"),
             # Clever's login and callback: a teacher who signs in again must get through.
             f"{script_prefix}accounts/clever/",
             f"{script_prefix}sandbox/",

@@ -131,3 +131,8 @@ def question_list_for_export(*, onboardings: QuerySet[Onboarding]) -> QuerySet[Q
     """Return the active questions plus any inactive one these teachers answered, in form order."""
     answered = Answer.objects.filter(onboarding__in=onboardings, question=OuterRef("pk"))
     return Question.objects.filter(Q(active=True) | Exists(answered)).order_by("order", "pk")
+
+
+def answers_of_user(*, user) -> QuerySet[Answer]:
+    """Return every answer this person gave (they go when their account is deleted)."""
+    return Answer.objects.filter(onboarding__user=user)

@@ -1,9 +1,16 @@
-"""Writes for onboarding. Every change to a teacher's onboarding goes through one of these."""
+"""Writes for onboarding. Every change to a teacher's onboarding goes through one of these.
+
+A reset by staff, which deletes answers, and an export of answers are recorded in the audit trail.
+"""
 
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_record
 
 from .models import Answer, Onboarding, Question
 
@@ -45,11 +52,33 @@ def onboarding_submit(*, user, answers: Mapping[Question, AnswerValue]) -> Onboa
 
 
 @transaction.atomic
-def onboarding_reset(*, onboarding: Onboarding) -> None:
+def onboarding_reset(*, onboarding: Onboarding, request: HttpRequest | None = None) -> None:
     """Forget a teacher's answers and send them through onboarding again on their next page.
 
-    Their next questionnaire is prefilled from Clever afresh.
+    Their next questionnaire is prefilled from Clever afresh. Recorded in the audit trail,
+    with who asked (`request`: staff in the admin).
     """
-    Answer.objects.filter(onboarding=onboarding).delete()
+    deleted, _per_model = Answer.objects.filter(onboarding=onboarding).delete()
     onboarding.finished_at = None
     onboarding.save(update_fields=["finished_at", "updated_at"])
+    audit_record(
+        action=AuditEvent.Action.ONBOARDING_RESET,
+        request=request,
+        system="onboarding",
+        target_type="user",
+        target_id=onboarding.user_id,
+        detail=f"answers deleted: {deleted}",
+    )
+
+
+def onboarding_export_record(*, request: HttpRequest | None, user_ids: list[int]) -> None:
+    """Record in the audit trail that staff exported these people's answers (ids only, cut to fit)."""
+    ids = ", ".join(str(pk) for pk in sorted(user_ids))
+    audit_record(
+        action=AuditEvent.Action.ONBOARDING_EXPORTED,
+        request=request,
+        system="onboarding",
+        target_type="user" if len(user_ids) == 1 else "users",
+        target_id=user_ids[0] if len(user_ids) == 1 else "",
+        detail=f"answers of {len(user_ids)} teachers exported as CSV; user ids: {ids}",
+    )

@@ -100,6 +100,11 @@ class TeacherAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # teachers arrive from Clever
 
+    def has_delete_permission(self, request, obj=None):
+        # A teacher leaves with their account ("Delete teacher and their data" on Users) or by
+        # the data policy's purge; a row deleted alone would leave their classes untaught.
+        return False
+
     @admin.display(description=_("Clever token"))
     def token_status(self, obj):
         if obj.token:

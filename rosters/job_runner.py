@@ -1,6 +1,7 @@
 """
 The life of a `SyncJob` once asked for: queued, claimed, attempted, then finished, retried
-or deferred; and run again when its worker dies. The one writer of SyncJob rows.
+or deferred; and run again when its worker dies. The one writer of SyncJob rows (their
+deletion too, when the data policy says so), and of our changes to django-tasks-db's rows.
 
 What a job guarantees (idempotent, one teacher at a time, retried when it can help, run
 again when its worker dies) and the settings that tune it: docs/workers.md.
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import clever, services
@@ -378,3 +380,25 @@ def _task_result_mark_lost(task_id: str) -> None:
         exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
         traceback="The worker running this task stopped; the sync job was enqueued again or failed.\n",
     )
+
+
+# --- Deletes the data policy asks for (privacy.services runs them in batches) ----------------
+
+
+def sync_jobs_delete(*, jobs: QuerySet[SyncJob]) -> dict[str, int]:
+    """Delete these (finished) sync jobs; return rows per model label."""
+    return jobs.exclude(status__in=SyncJob.ACTIVE).delete()[1]
+
+
+def task_results_finished_before(*, cutoff) -> QuerySet | None:
+    """Return django-tasks-db's task rows that finished before `cutoff`; None without that backend."""
+    if not apps.is_installed("django_tasks_db"):
+        return None
+    from django_tasks_db.models import DBTaskResult  # installed only with the database backend
+
+    return DBTaskResult.objects.filter(status__in=("SUCCESSFUL", "FAILED"), finished_at__lt=cutoff)
+
+
+def task_results_delete(*, results: QuerySet) -> dict[str, int]:
+    """Delete these (finished) task rows of django-tasks-db, which never deletes its own; return rows per label."""
+    return results.filter(status__in=("SUCCESSFUL", "FAILED")).delete()[1]

@@ -24,12 +24,14 @@ class Sharing(models.TextChoices):
 
 class Teacher(models.Model):
     clever_id = models.CharField(_("Clever ID"), max_length=64, unique=True)
+    # Empty for a co-teacher who has not signed in yet. Deleting the account deletes the row
+    # (its name, email and token) with it; what else goes is in docs/privacy.md.
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.CASCADE,
         related_name="teacher",
     )
     first_name = models.CharField(_("first name"), max_length=255, blank=True)

@@ -1,9 +1,11 @@
 """Reads of the roster, with their joins already applied."""
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from datetime import datetime
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from .models import Enrollment, Section, SectionTeacher, SyncJob, SyncRun, Teacher
+from .models import DistrictToken, Enrollment, RateBudget, Section, SectionTeacher, Student, SyncJob, SyncRun, Teacher
 
 
 def teacher_for_user(*, user) -> Teacher | None:
@@ -64,3 +66,91 @@ def teacher_last_sync(*, teacher: Teacher) -> SyncRun | None:
 def teacher_sync_pending(*, teacher: Teacher) -> bool:
     """Say whether a background sync of the teacher is queued or running (My classes: "updating…")."""
     return SyncJob.objects.filter(teacher=teacher, status__in=SyncJob.ACTIVE).exists()
+
+
+# --- What a teacher's deletion and the data policy remove (docs/privacy.md) ------------------
+# Querysets, not lists: the purge (privacy.services) reads them a batch at a time, and each
+# delete reads them again, so a row restored meanwhile by a sync is left alone.
+
+
+def teacher_solo_sections(*, teacher_pk: int) -> QuerySet[Section]:
+    """Return the sections this teacher teaches with no other teacher (they go with the teacher)."""
+    others = SectionTeacher.objects.filter(section=OuterRef("pk")).exclude(teacher_id=teacher_pk)
+    return Section.objects.filter(section_teachers__teacher_id=teacher_pk).exclude(Exists(others))
+
+
+def teacher_shared_sections(*, teacher_pk: int) -> QuerySet[Section]:
+    """Return the sections this teacher co-teaches (they stay for the other teachers)."""
+    others = SectionTeacher.objects.filter(section=OuterRef("pk")).exclude(teacher_id=teacher_pk)
+    return Section.objects.filter(section_teachers__teacher_id=teacher_pk).filter(Exists(others))
+
+
+def students_only_in(*, sections: QuerySet[Section]) -> QuerySet[Student]:
+    """Return the students enrolled (now or before) in these sections and in no other section."""
+    return Student.objects.filter(only_in_sections(sections=sections))
+
+
+def only_in_sections(*, sections: QuerySet[Section]) -> Q:
+    """Return a Student filter: enrolled (now or before) in these sections and in no other section.
+
+    Checked student by student (two index lookups), so a query that walks students in
+    batches stays as cheap per batch as the batch is small.
+    """
+    inside = Enrollment.objects.filter(student=OuterRef("pk"), section__in=sections)
+    outside = Enrollment.objects.filter(student=OuterRef("pk")).exclude(section__in=sections)
+    return Q(Exists(inside)) & ~Q(Exists(outside))
+
+
+def enrollments_in(*, sections: QuerySet[Section]) -> QuerySet[Enrollment]:
+    """Return every enrollment, current or removed, in these sections."""
+    return Enrollment.objects.filter(section__in=sections)
+
+
+def students_archived_before(*, cutoff: datetime) -> QuerySet[Student]:
+    """Return the students archived before `cutoff` and still in no current class."""
+    current = Enrollment.objects.filter(student=OuterRef("pk"), removed_at__isnull=True)
+    return Student.objects.filter(archived_at__lt=cutoff).exclude(Exists(current))
+
+
+def sections_untaught_and_empty() -> QuerySet[Section]:
+    """Return the sections no teacher teaches and no student is currently in."""
+    taught = SectionTeacher.objects.filter(section=OuterRef("pk"))
+    current = Enrollment.objects.filter(section=OuterRef("pk"), removed_at__isnull=True)
+    return Section.objects.exclude(Exists(taught)).exclude(Exists(current))
+
+
+def teachers_unclaimed_without_class() -> QuerySet[Teacher]:
+    """Return the placeholder teachers (no account here) who teach no section."""
+    teaches = SectionTeacher.objects.filter(teacher=OuterRef("pk"))
+    return Teacher.objects.filter(user__isnull=True).exclude(Exists(teaches))
+
+
+def districts_disconnected_before(*, cutoff: datetime) -> QuerySet[DistrictToken]:
+    """Return the districts that disconnected the app before `cutoff` and have not reconnected."""
+    return DistrictToken.objects.filter(status=DistrictToken.Status.DISCONNECTED, disconnected_at__lt=cutoff)
+
+
+def district_sections(*, district_ids) -> QuerySet[Section]:
+    """Return the sections of these districts (`district_ids`: a list or a values() subquery)."""
+    return Section.objects.filter(district_id__in=district_ids)
+
+
+def district_teachers(*, district_ids) -> QuerySet[Teacher]:
+    """Return the teachers of these districts (`district_ids`: a list or a values() subquery)."""
+    return Teacher.objects.filter(district_id__in=district_ids)
+
+
+def sync_runs_finished_before(*, cutoff: datetime) -> QuerySet[SyncRun]:
+    """Return the sync runs that started before `cutoff` and are no longer running."""
+    return SyncRun.objects.filter(started_at__lt=cutoff).exclude(outcome=SyncRun.Outcome.RUNNING)
+
+
+def sync_jobs_finished_before(*, cutoff: datetime) -> QuerySet[SyncJob]:
+    """Return the sync jobs that ended (or, never started, were asked for) before `cutoff`."""
+    ended = Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, requested_at__lt=cutoff)
+    return SyncJob.objects.filter(ended).exclude(status__in=SyncJob.ACTIVE)
+
+
+def rate_budgets_before(*, window_start: int) -> QuerySet[RateBudget]:
+    """Return the rate budgets of windows that started before `window_start` (Unix seconds)."""
+    return RateBudget.objects.filter(window_start__lt=window_start)

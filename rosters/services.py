@@ -5,7 +5,8 @@ Every sync the product runs starts here (My classes' button, the admin, `sync_ro
 a login, a background job): these functions choose the credentials, run the engine
 (`rosters.sync`), and record a `SyncRun` (the one writer of that table) that says how it
 ended, so a failure is reported, never raised at a teacher. District-app tokens are
-imported here too (the one writer of DistrictToken rows besides the admin's form).
+imported here too (the one writer of DistrictToken rows besides the admin's form), and
+both tables' rows deleted when the data policy says so (docs/privacy.md).
 Whether a login's sync runs inline or as a job is the jobs' decision (`rosters.jobs`).
 See docs/architecture.md.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,3 +174,16 @@ def district_tokens_import() -> tuple[int, int]:
         created += was_created
         updated += not was_created
     return created, updated
+
+
+# --- Deletes the data policy asks for (privacy.services runs them in batches) ----------------
+
+
+def sync_runs_delete(*, runs: QuerySet[SyncRun]) -> dict[str, int]:
+    """Delete these sync runs (a job that pointed at one keeps no link); return rows per model label."""
+    return runs.delete()[1]
+
+
+def district_tokens_delete(*, tokens: QuerySet[DistrictToken]) -> dict[str, int]:
+    """Delete these district tokens (the token and the district's sync state); return rows per model label."""
+    return tokens.delete()[1]

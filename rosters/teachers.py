@@ -6,7 +6,8 @@ provisioning, from /me and the teacher record) and at each roster sync (from the
 and both land here, so which fields are Clever's and how long they may be is written
 once. The rest of a row's life is here too: the user it belongs to (claimed at login),
 the teacher's own token (kept for syncs outside a login, forgotten once Clever refuses
-it), and placeholder rows for co-teachers who have not signed in yet.
+it), placeholder rows for co-teachers who have not signed in yet, and their deletion
+when the data policy says so (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import clever
@@ -127,3 +128,12 @@ def teacher_token_save(*, teacher: Teacher, token: str) -> None:
 def teacher_token_forget(*, teacher: Teacher) -> None:
     """Forget a token Clever refused, so the next sync asks for a login; a newer login's token stays."""
     Teacher.objects.filter(pk=teacher.pk, token_saved_at=teacher.token_saved_at).update(token="")
+
+
+def teachers_delete(*, teachers: QuerySet[Teacher]) -> dict[str, int]:
+    """Delete these Teacher rows with their section links, sync runs and jobs; return rows per model label.
+
+    For rows that go while any account stays: placeholders, a disconnected district's
+    teachers. A teacher whose account is deleted goes with it (accounts.services.user_delete).
+    """
+    return teachers.delete()[1]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import QuerySet
 
 from .clever import CleverRateLimited
 from .models import RateBudget
@@ -123,3 +124,8 @@ class RateBudgetThrottle:
                     [self.key, window_start],
                 )
         return row is not None
+
+
+def rate_budgets_delete(*, budgets: QuerySet[RateBudget]) -> dict[str, int]:
+    """Delete these rate budgets (old windows the data policy purges); return rows per model label."""
+    return budgets.delete()[1]

@@ -18,6 +18,7 @@ from allauth.account.utils import perform_login
 from allauth.socialaccount.models import SocialAccount, SocialLogin, SocialToken
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -88,9 +89,17 @@ def link(request):
         return response
     form = CleverLinkForm(request.POST, request=request)
     if not form.is_valid():
+        for code in ("too_many_login_attempts", "invalid_login", "inactive"):
+            if form.has_error(NON_FIELD_ERRORS, code):
+                services.clever_merge_refusal_record(
+                    request=request,
+                    clever_id=pending.profile.clever_id,
+                    reason=code,
+                    locked_out=code == "too_many_login_attempts",
+                )
         return _render_welcome(request, pending, form=form, status=HTTPStatus.BAD_REQUEST)
     try:
-        user = services.clever_account_link(user=form.user, profile=pending.profile)
+        user = services.clever_account_link(user=form.user, profile=pending.profile, request=request)
     except services.ProvisioningError as exc:
         logger.info("Clever merge refused: %s", type(exc).__name__)
         form.add_error(None, exc.user_message)
@@ -114,7 +123,7 @@ def create(request):
     if response:
         return response
     try:
-        result = services.clever_account_create(profile=pending.profile)
+        result = services.clever_account_create(profile=pending.profile, request=request)
     except services.ProvisioningError as exc:
         form = CleverLinkForm(request=request, initial={"email": pending.profile.email})
         form.add_error(None, exc.user_message)

@@ -7,19 +7,23 @@ updates by primary key), so the SQL of a sync grows with the number of tables, n
 rows. Rows are written in `clever_id` order, one lock order for every sync, so two syncs
 that touch the same rows never deadlock. Rows Clever did not change are not written,
 and removals are soft: an enrollment is marked removed and a student left with none is
-archived, so a student who comes back keeps their primary key.
+archived, so a student who comes back keeps their primary key. Deletes are here too: a
+teacher's classes when their account goes, and the sections and students the data policy
+purges (docs/privacy.md), each a few statements for any number of rows.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from .. import clever
+from .. import clever, selectors
 from ..models import Enrollment, Section, SectionTeacher, Student
 
 
@@ -181,3 +185,45 @@ def enrollments_remove(enrollments: QuerySet[Enrollment], *, now: datetime) -> i
             archived_at=now, updated_at=now
         )
     return removed
+
+
+# --- Deletes: a teacher's classes when their account goes, and what the data policy purges ---
+# Each returns Django's count of deleted rows per model label ("rosters.Student": 3, ...).
+
+
+def students_delete(*, students: QuerySet[Student]) -> dict[str, int]:
+    """Delete these students with their enrollments."""
+    return students.only("pk").delete()[1]  # Django reads the rows it deletes: the keys are enough
+
+
+@transaction.atomic
+def sections_delete(*, sections: QuerySet[Section], now: datetime) -> dict[str, int]:
+    """Delete these sections with their enrollments and teacher links.
+
+    A student currently in one of them and in no other current class is archived first, as
+    a sync would archive them, so the archived students' window runs for them from `now`.
+    """
+    current_here = Enrollment.objects.filter(student=OuterRef("pk"), section__in=sections, removed_at__isnull=True)
+    current_elsewhere = Enrollment.objects.filter(student=OuterRef("pk"), removed_at__isnull=True).exclude(
+        section__in=sections
+    )
+    Student.objects.filter(Exists(current_here), archived_at__isnull=True).exclude(Exists(current_elsewhere)).update(
+        archived_at=now, updated_at=now
+    )
+    return sections.delete()[1]
+
+
+def teacher_classes_release(*, teacher_pk: int, now: datetime) -> dict[str, int]:
+    """Delete what only this teacher held: the sections nobody else teaches and the students in no other section.
+
+    Run just before the teacher's row is deleted (their account's deletion). A co-taught
+    section stays for the other teachers; a student also in another section stays (and is
+    archived if none of those is current).
+    """
+    # Listed once, so that both deletes are about the same sections.
+    solo = Section.objects.filter(
+        pk__in=list(selectors.teacher_solo_sections(teacher_pk=teacher_pk).values_list("pk", flat=True))
+    )
+    deleted = Counter(students_delete(students=selectors.students_only_in(sections=solo)))
+    deleted.update(sections_delete(sections=solo, now=now))
+    return dict(deleted)

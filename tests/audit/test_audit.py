@@ -39,7 +39,7 @@ def test_the_actor_survives_the_deletion_of_their_account():
 
     staff.delete()
 
-    event = AuditEvent.objects.get()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PLAN_CHANGED)
     assert (event.actor, event.actor_user) == (f"user:{staff_pk}", None)
 
 
