@@ -100,7 +100,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+CACHES = {"default": env.cache_url_config(env("CACHE_URL", default="") or "locmemcache://")}
+# Failed-password limits (sign-in, merge, admin) live in the cache: with several web processes
+# a per-process cache gives each its own count, so production must share one.
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
+if not DEBUG and CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES:
+    raise ImproperlyConfigured(
+        "Set CACHE_URL to a cache every web process shares, e.g. redis://host:6379/1 "
+        "(with DJANGO_DEBUG off, a per-process cache would let each process count failed passwords on its own)."
+    )
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -190,6 +198,18 @@ CLEVER_SANDBOX_REDIRECT_URIS = env.list("CLEVER_SANDBOX_REDIRECT_URIS", default=
 if CLEVER_SANDBOX:
     CLEVER_CLIENT_ID = CLEVER_CLIENT_ID or "sandbox-client-id"
     CLEVER_CLIENT_SECRET = CLEVER_CLIENT_SECRET or "sandbox-client-secret"
+if not DEBUG and CLEVER_SANDBOX:
+    # The sandbox hands out tokens to anyone and signs in as any teacher without a password.
+    raise ImproperlyConfigured(
+        "CLEVER_SANDBOX is on while DJANGO_DEBUG is off: the Clever sandbox never runs in production. "
+        "Set CLEVER_SANDBOX=false and CLEVER_CLIENT_ID and CLEVER_CLIENT_SECRET from the Clever dashboard, "
+        "or turn DJANGO_DEBUG on for development."
+    )
+if not DEBUG and not (CLEVER_CLIENT_ID and CLEVER_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "Set CLEVER_CLIENT_ID and CLEVER_CLIENT_SECRET from the Clever dashboard "
+        "(the real Clever needs them when DJANGO_DEBUG is off)."
+    )
 CLEVER_OAUTH_BASE = env(
     "CLEVER_OAUTH_BASE", default=CLEVER_SANDBOX_URL if CLEVER_SANDBOX else "https://clever.com"
 ).rstrip("/")
