@@ -25,12 +25,7 @@ def test_staff_sync_a_co_teacher_from_clever_with_the_districts_token(page, clev
     clever_login(Client(), clever, user_id=demo.ZOE_OBRIEN)
     services.demo_account_ensure(**DEMO_ADMIN)  # as `manage.py demo_accounts` does
 
-    page.goto("/admin/")
-    expect(page).to_have_url(re.compile(r"/admin/login/\?next=/admin/$"))
-    page.get_by_label("Username").fill(DEMO_ADMIN["email"])
-    page.get_by_label("Password").fill(DEMO_ADMIN["password"])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    sign_in_to_the_admin(page, DEMO_ADMIN)
 
     # Find him and sync him: the admin says what is missing.
     _find_teacher(page, demo.JOSE_NUNEZ)
@@ -73,6 +68,17 @@ def test_staff_sync_a_co_teacher_from_clever_with_the_districts_token(page, clev
     expect(_columns(runs.nth(0))).to_contain_text(["José Núñez", "Admin action", "Succeeded"])
     expect(_columns(runs.nth(1))).to_contain_text(["Zoë O'Brien", "Login", "Succeeded"])
     screenshot(page, "staff-sync")
+
+
+def sign_in_to_the_admin(page: Page, account: dict) -> None:
+    """Open /admin/, which sends staff to the site's sign-in page (and its limits), and sign in with email."""
+    page.goto("/admin/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2Fadmin%2F$"))
+    form = page.locator("form").filter(has=page.get_by_label("Password"))
+    form.get_by_label("Email").fill(account["email"])
+    form.get_by_label("Password").fill(account["password"])
+    form.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 
 
 def _find_teacher(page: Page, query: str) -> None:
