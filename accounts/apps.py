@@ -7,3 +7,6 @@ class AccountsConfig(AppConfig):
     # Not "Accounts": that is allauth's account app (email addresses), and the admin would
     # show two sections with the same name.
     verbose_name = _("Users and plans")
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the deploy checks

@@ -185,9 +185,25 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 CLEVER_PENDING_LOGIN_MAX_AGE = env.int("CLEVER_PENDING_LOGIN_MAX_AGE", default=15 * 60)
 # The free trial a Clever Library teacher gets on their first login (days).
 LIBRARY_TRIAL_DAYS = env.int("LIBRARY_TRIAL_DAYS", default=30)
-if DEBUG:
-    # Password-reset emails go to the console in development.
-    EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+# --- Email: password resets ----------------------------------------------------
+# EMAIL_URL in every mode (smtp+tls://user:password@host:587, consolemail://, ...). Without it,
+# emails go to the console while debug is on; with debug off `check --deploy` fails
+# (accounts.E001): password resets could not be sent.
+EMAIL_CONFIGURED = bool(env("EMAIL_URL", default=""))
+email = env.email_url_config(env("EMAIL_URL", default="") or ("consolemail://" if DEBUG else "smtp://localhost:25"))
+# The older way to choose the development backend, still honoured while debug is on.
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default=email["EMAIL_BACKEND"]) if DEBUG else email["EMAIL_BACKEND"]
+EMAIL_HOST = email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10  # seconds: a mail server that hangs must not hang the page
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+del email
 
 # --- Clever -----------------------------------------------------------------
 CLEVER_CLIENT_ID = env("CLEVER_CLIENT_ID", default="")

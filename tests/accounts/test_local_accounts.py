@@ -1,5 +1,7 @@
 """Email + password accounts through allauth, in our layout."""
 
+import socket
+
 import pytest
 from django.contrib.auth import get_user
 from django.core.management import call_command
@@ -63,6 +65,36 @@ def test_password_reset_pages(client, mailoutbox):
 
     assert "Check your email" in done.content.decode()
     assert len(mailoutbox) == 1
+    assert "/accounts/password/reset/key/" in mailoutbox[0].body
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    """Mail goes over SMTP to a port where nothing listens: the connection is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+
+
+@pytest.mark.parametrize("email", ["ada@example.org", "nobody@example.org"])
+def test_a_password_reset_when_the_mail_server_is_down_says_so(client, mail_server_down, email):
+    UserFactory(email="ada@example.org")
+
+    page = client.post("/accounts/password/reset/", {"email": email})
+
+    assert page.status_code == 503
+    assert "Our mail server did not answer, so no email went out." in page.content.decode()
+
+
+def test_adding_an_email_when_the_mail_server_is_down_says_so(client, mail_server_down):
+    client.force_login(UserFactory(email="ada@example.org"))
+
+    page = client.post("/accounts/email/", {"action_add": "", "email": "ada.work@example.org"})
+
+    assert page.status_code == 503
+    assert "Our mail server did not answer, so no email went out." in page.content.decode()
 
 
 def test_demo_accounts_is_idempotent(settings):
