@@ -168,6 +168,11 @@ X_FRAME_OPTIONS = "DENY"
 # --- django-allauth -------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Teachers arrive through Clever; local accounts (to merge Clever into) are made by staff.
+# Public sign-up would only tell strangers which emails have accounts here.
+ACCOUNT_SIGNUP_ENABLED = False
+# Password resets answer alike whether or not the email has an account.
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False

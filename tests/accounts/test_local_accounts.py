@@ -48,13 +48,37 @@ def test_wrong_password_is_refused(client):
     assert not get_user(client).is_authenticated
 
 
-def test_sign_up_creates_a_free_account(client):
-    page = client.post("/accounts/signup/", {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD})
+@pytest.mark.parametrize("email", ["ada@example.org", "new@example.org"])
+def test_sign_up_is_closed_and_says_the_same_whether_or_not_the_email_has_an_account(client, email):
+    UserFactory(email="ada@example.org")
 
-    assert page.status_code == 302
-    user = User.objects.get(email="new@example.org")
-    assert user.plan == User.Plan.FREE
-    assert get_user(client).pk == user.pk
+    page = client.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Sign-up is closed" in text
+    assert "already registered" not in text
+    assert list(User.objects.values_list("email", flat=True)) == ["ada@example.org"]
+    assert not get_user(client).is_authenticated
+
+
+def test_the_sign_in_page_does_not_offer_sign_up(client):
+    text = client.get("/accounts/login/").content.decode()
+
+    assert "/accounts/signup/" not in text
+    assert "Sign up" not in text
+
+
+def test_a_password_reset_answers_alike_whether_or_not_the_email_has_an_account(client, mailoutbox):
+    UserFactory(email="ada@example.org")
+
+    known = client.post("/accounts/password/reset/", {"email": "ada@example.org"})
+    unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.org"})
+
+    assert (known.status_code, known["Location"]) == (302, "/accounts/password/reset/done/")
+    assert (unknown.status_code, unknown["Location"]) == (302, "/accounts/password/reset/done/")
+    assert [message.to for message in mailoutbox] == [["ada@example.org"], ["nobody@example.org"]]
+    assert "/accounts/password/reset/key/" not in mailoutbox[1].body  # no account: no link to one
 
 
 def test_password_reset_pages(client, mailoutbox):
