@@ -80,7 +80,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 services.clever_login_record(user=sociallogin.user, profile=profile)
             except services.ProvisioningError as exc:
                 raise ImmediateHttpResponse(
-                    render(request, "socialaccount/clever/refused.html", {"message": exc.user_message}, status=409)
+                    render(
+                        request,
+                        "socialaccount/clever/refused.html",
+                        {"message": exc.user_message},
+                        status=exc.http_status,
+                    )
                 ) from None
             return
         pending_login_stash(

@@ -156,6 +156,10 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# Shared classroom computers: a session ends when the browser closes, and after a school
+# day at the latest (seconds; counted from sign-in).
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 BEHIND_TLS_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
@@ -189,7 +193,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_SESSION_REMEMBER = False  # no "Remember me": sessions follow SESSION_EXPIRE_AT_BROWSER_CLOSE
 SOCIALACCOUNT_STORE_TOKENS = False  # tokens we keep are encrypted by rosters (see rosters.fields)
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # email is never trusted for linking
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
@@ -199,8 +203,9 @@ ACCOUNT_USER_DISPLAY = str  # the name (or email) in messages, never "clever-<id
 SOCIALACCOUNT_AUTO_SIGNUP = False  # a new Clever id is asked "Do you already have an account here?"
 # Failed password checks (sign-in page and Clever merge alike): 10 a minute per IP, 5 per 5 minutes per email.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
-# How long a new Clever identity waits for "Do you already have an account here?" (seconds).
-CLEVER_PENDING_LOGIN_MAX_AGE = env.int("CLEVER_PENDING_LOGIN_MAX_AGE", default=15 * 60)
+# How long a new Clever identity waits for "Do you already have an account here?" (seconds):
+# short, so a page left open on a shared computer cannot be completed by the next person.
+CLEVER_PENDING_LOGIN_MAX_AGE = env.int("CLEVER_PENDING_LOGIN_MAX_AGE", default=5 * 60)
 # The free trial a Clever Library teacher gets on their first login (days).
 LIBRARY_TRIAL_DAYS = env.int("LIBRARY_TRIAL_DAYS", default=30)
 

@@ -22,6 +22,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.services import Action, audit_record
+
 from .. import services
 from ..forms import CleverLinkForm
 from ..selectors import CLEVER_PROVIDER_ID, email_in_use
@@ -34,7 +36,8 @@ def _pending(request) -> tuple[PendingLogin | None, object]:
     try:
         pending = pending_login_get(request)
     except PendingLoginExpired:
-        return None, render(request, "socialaccount/clever/expired.html", status=HTTPStatus.GONE)
+        minutes = max(1, round(settings.CLEVER_PENDING_LOGIN_MAX_AGE / 60))
+        return None, render(request, "socialaccount/clever/expired.html", {"minutes": minutes}, status=HTTPStatus.GONE)
     if pending is None:
         messages.info(request, _("Log in with Clever to continue."))
         return None, redirect("home")
@@ -93,8 +96,16 @@ def link(request):
         user = services.clever_account_link(user=form.user, profile=pending.profile)
     except services.ProvisioningError as exc:
         logger.info("Clever merge refused: %s", type(exc).__name__)
+        audit_record(
+            action=Action.CLEVER_MERGE_REFUSED,
+            system="login",
+            target_type="user",
+            target_id=form.user.pk,
+            request=request,
+            detail=type(exc).__name__,
+        )
         form.add_error(None, exc.user_message)
-        return _render_welcome(request, pending, form=form, status=HTTPStatus.CONFLICT)
+        return _render_welcome(request, pending, form=form, status=exc.http_status)
     pending_login_clear(request)
     messages.success(
         request,
@@ -132,3 +143,17 @@ def create(request):
             % {"email": pending.profile.email},
         )
     return _sign_in(request, user=result.user, pending=pending)
+
+
+@require_POST
+def cancel(request):
+    """ "This isn't me": forget the pending Clever identity (a shared computer, someone else's Clever)."""
+    pending_login_clear(request)
+    messages.info(
+        request,
+        _(
+            "We forgot that Clever sign-in; nothing was connected or created. On a shared computer, "
+            "sign out of Clever too, so the next person does not sign in as them."
+        ),
+    )
+    return redirect("home")

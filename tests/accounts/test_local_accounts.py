@@ -154,3 +154,14 @@ def test_demo_teacher_can_sign_in(client, settings):
     client.post("/accounts/login/", {"login": teacher["email"], "password": teacher["password"]})
 
     assert get_user(client).email == teacher["email"]
+
+
+def test_a_session_ends_with_the_browser_and_after_a_school_day(client):
+    UserFactory(email="ada@example.org")
+
+    signed_in = client.post("/accounts/login/", {"login": "ada@example.org", "password": PASSWORD})
+
+    cookie = signed_in.cookies["sessionid"]
+    assert (cookie["max-age"], cookie["expires"]) == ("", "")  # a browser-session cookie
+    assert client.session.get_expiry_age() == 8 * 60 * 60
+    assert 'name="remember"' not in client.get("/accounts/login/").content.decode()
