@@ -294,6 +294,15 @@ ROSTER_JOB_RETRY_DELAY = env.float("ROSTER_JOB_RETRY_DELAY", default=60.0)
 # seconds lost its worker and is run again.
 ROSTER_JOB_HEARTBEAT = env.float("ROSTER_JOB_HEARTBEAT", default=30.0)
 ROSTER_JOB_STALE_AFTER = env.float("ROSTER_JOB_STALE_AFTER", default=120.0)
+# A SyncRun still "running" this long after it started was left by a process that died
+# (seconds); the sweep that recovers stale jobs marks it failed ("interrupted").
+ROSTER_SYNC_RUN_STALE_AFTER = env.float("ROSTER_SYNC_RUN_STALE_AFTER", default=15 * 60.0)
+# "Sync now" at most once per this many seconds per teacher (each costs Clever 3 + one call
+# per section); 0 turns the limit off.
+ROSTER_SYNC_NOW_INTERVAL = env.int("ROSTER_SYNC_NOW_INTERVAL", default=60)
+# With no workers (the immediate backend), the admin syncs at most this many teachers inline,
+# within one request; more are refused with a pointer to `sync_rosters --enqueue`.
+ROSTER_ADMIN_SYNC_INLINE_MAX = env.int("ROSTER_ADMIN_SYNC_INLINE_MAX", default=10)
 
 SOCIALACCOUNT_PROVIDERS = {
     "clever": {
