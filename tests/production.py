@@ -43,6 +43,11 @@ def documented_env() -> dict[str, str]:
     return {name.strip(): value.strip() for name, value in pairs}
 
 
+def directives(policy: str) -> dict[str, str]:
+    """A Content-Security-Policy's directives (django-csp writes them in no fixed order)."""
+    return dict(directive.strip().split(" ", 1) for directive in policy.split(";"))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import StaffUserFactory
+from tests.production import directives
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_DIRS = [BASE_DIR / "templates", *sorted(BASE_DIR.glob("*/templates"))]
@@ -24,11 +25,6 @@ INLINE = re.compile(
     re.X | re.I,
 )
 POLICY = {"default-src": "'self'", "base-uri": "'self'", "object-src": "'none'", "frame-ancestors": "'none'"}
-
-
-def directives(policy: str) -> dict[str, str]:
-    """A Content-Security-Policy's directives (django-csp writes them in no fixed order)."""
-    return dict(directive.strip().split(" ", 1) for directive in policy.split(";"))
 
 
 def test_the_template_directories_are_found():

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from .production import REDIS_URL, ProxiedBrowser, gunicorn, manage, production_env, redis_flush
+from .production import REDIS_URL, ProxiedBrowser, directives, gunicorn, manage, production_env, redis_flush
 
 LOGIN = "/accounts/login/"
 WRONG = "The email address and/or password you specified are not correct."
@@ -60,11 +60,6 @@ def answer(response) -> str:
         return "signed in"
     text = response.text
     return "locked" if LOCKED in text else "wrong" if WRONG in text else f"HTTP {response.status_code}"
-
-
-def directives(policy: str) -> dict[str, str]:
-    """A Content-Security-Policy's directives (django-csp writes them in no fixed order)."""
-    return dict(directive.strip().split(" ", 1) for directive in policy.split(";"))
 
 
 def test_the_home_page_is_served_over_https_with_the_security_headers(server):
