@@ -528,6 +528,7 @@ def test_a_web_process_killed_mid_sync_leaves_a_run_the_teachers_next_sync_close
     assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
 
 
+@with_worker
 def test_a_worker_sweeps_runs_dead_processes_left(clever_sandbox, district_token, database_tasks, settings):
     other = teacher_row(demo.JOSE_NUNEZ)
     killed = run_started_at(other, timezone.now() - timedelta(hours=1))
