@@ -3,7 +3,8 @@
 settings.py is loaded as a development configuration (DJANGO_DEBUG on, whatever `.env` or
 the environment say), so that its refusals of unsafe production configurations (the
 sandbox, a per-process cache, ...) stay out of the way; pytest-django then runs every test
-with DEBUG off, and what tests need is set below. Production configurations are tested
+with DEBUG off (`make bench`, which uses these settings too, keeps it on), and what tests
+need is set below. Production configurations are tested
 in processes of their own (tests/test_deploy.py).
 """
 
@@ -15,7 +16,6 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 from .settings import *  # noqa: F403
 from .settings import SOCIALACCOUNT_PROVIDERS
 
-DEBUG = False  # as pytest-django runs tests anyway; the benchmarks that use these settings too
 CLEVER_SANDBOX = True
 CLEVER_CLIENT_ID = "sandbox-client-id"
 CLEVER_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - sandbox only
