@@ -7,8 +7,11 @@ SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter".
 from __future__ import annotations
 
 import logging
+import smtplib
+from http import HTTPStatus
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.core.exceptions import ValidationError
@@ -32,6 +35,20 @@ def _is_clever(sociallogin) -> bool:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context_data: dict) -> None:
+        """Run whenever allauth sends an email (password reset, email confirmation).
+
+        A mail server that refuses or cannot be reached gets the person a page that says
+        so, never a 500; the same page whether or not the address has an account here.
+        """
+        try:
+            super().send_mail(template_prefix, email, context_data)
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.error("Could not send the %s email: %s", template_prefix.rsplit("/", 1)[-1], type(exc).__name__)
+            raise ImmediateHttpResponse(
+                render(context.request, "account/email_unavailable.html", status=HTTPStatus.SERVICE_UNAVAILABLE)
+            ) from None
+
     def post_login(self, request: HttpRequest, user, **kwargs):
         """Run right after anyone signs in (password or Clever). After a Clever login (existing,
         created or merged account), keep the teacher's fresh token and sync their roster;
@@ -63,7 +80,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 services.clever_login_record(user=sociallogin.user, profile=profile)
             except services.ProvisioningError as exc:
                 raise ImmediateHttpResponse(
-                    render(request, "socialaccount/clever/refused.html", {"message": exc.user_message}, status=409)
+                    render(
+                        request,
+                        "socialaccount/clever/refused.html",
+                        {"message": exc.user_message},
+                        status=exc.http_status,
+                    )
                 ) from None
             return
         pending_login_stash(

@@ -1,7 +1,7 @@
+from allauth.account.decorators import secure_admin_login
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -24,15 +24,9 @@ if admin.site.is_registered(SocialAccount):
     admin.site.unregister(SocialAccount)
 
 
-class AdminLoginForm(AdminAuthenticationForm):
-    """The admin's sign-in, saying what it accepts: staff sign in with their email, as everywhere here."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = _("Email or username")
-
-
-admin.site.login_form = AdminLoginForm
+# Staff sign in on the site's own sign-in page (allauth's), with its failed-password limits
+# (ACCOUNT_RATE_LIMITS, per email and per IP); the admin's own form has none.
+admin.site.login = secure_admin_login(admin.site.login)
 
 
 class HasCleverFilter(admin.SimpleListFilter):

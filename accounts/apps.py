@@ -9,4 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Users and plans")
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the receiver that releases a deleted user's data
+        from . import (
+            checks,  # noqa: F401 - registers the deploy checks
+            signals,  # noqa: F401 - connects the receiver that releases a deleted user's data
+        )

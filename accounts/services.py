@@ -14,6 +14,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
@@ -46,6 +47,20 @@ class ProvisioningError(Exception):
     """A Clever identity cannot be given to this account. `user_message` is safe to show."""
 
     user_message = _("We could not connect your Clever account.")
+    http_status = HTTPStatus.CONFLICT
+
+
+class StaffAccount(ProvisioningError):
+    """Staff and superuser accounts are never linked to, or signed in with, a Clever identity.
+
+    Clever does not verify emails, and a Clever account is not a strong enough key for the admin.
+    """
+
+    user_message = _(
+        "That is a staff account: it cannot be connected to Clever, and Log in with Clever does not open it. "
+        "Staff sign in with their email and password. For your classes, use a teacher account."
+    )
+    http_status = HTTPStatus.FORBIDDEN
 
 
 class AccountHasClever(ProvisioningError):
@@ -118,9 +133,18 @@ def _clever_teacher_claim(*, profile: CleverProfile, user: User) -> Teacher:
         raise CleverLinkedElsewhere(profile.clever_id) from None
 
 
+def _refuse_staff(user: User) -> None:
+    if user.is_staff or user.is_superuser:
+        raise StaffAccount(str(user.pk))
+
+
 @transaction.atomic
 def clever_login_record(*, user: User, profile: CleverProfile) -> Teacher:
-    """Refresh what Clever told us at a returning teacher's login: their Teacher row and their plan."""
+    """Refresh what Clever told us at a returning teacher's login: their Teacher row and their plan.
+
+    Raises StaffAccount (and changes nothing) when the account has since been made staff.
+    """
+    _refuse_staff(user)
     teacher = _clever_teacher_claim(profile=profile, user=user)
     user_plan_apply(user=user, sharing=profile.sharing)
     return teacher
@@ -170,13 +194,14 @@ def clever_account_link(*, user: User, profile: CleverProfile, request: HttpRequ
     """Merge a Clever identity into an existing account whose password the teacher just proved.
 
     Ends the account's other sessions and returns the account as now stored (sign in with
-    this one: its session hash is the new one). Raises AccountHasClever or CleverLinkedElsewhere
-    (and changes nothing but the audit trail) when either side is already linked. Success
-    and refusal are recorded in the audit trail.
+    this one: its session hash is the new one). Raises StaffAccount for a staff or superuser
+    account, AccountHasClever or CleverLinkedElsewhere when either side is already linked;
+    each changes nothing but the audit trail. Success and refusal are recorded there.
     """
     try:
         with transaction.atomic():
             user = User.objects.select_for_update().get(pk=user.pk)
+            _refuse_staff(user)
             if (
                 SocialAccount.objects.filter(user=user, provider=CLEVER_PROVIDER_ID).exists()
                 or teacher_for_user(user=user) is not None

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,10 +117,12 @@ def wait_until_up(process: Process, url: str, *, expect: int = 200) -> None:
 # --- Configuration -------------------------------------------------------------------------------
 
 
-def production_env(*, database_url: str, secret_key: str, cache_url: str = "locmemcache://") -> dict[str, str]:
+def production_env(*, database_url: str, secret_key: str, cache_url: str = "") -> dict[str, str]:
     """Return this process's environment with the production configuration instead of any DJANGO_,
     CLEVER_ or GUNICORN_ variable, Clever being the sandbox's app. The one change: plain HTTP on
-    127.0.0.1 (no HTTPS redirect, cookies without the Secure flag)."""
+    127.0.0.1 (no HTTPS redirect, cookies without the Secure flag). Without `cache_url`, the
+    processes share a file cache (production refuses a per-process one)."""
+    cache_url = cache_url or f"filecache://{tempfile.gettempdir()}/classroom-benchmark-cache"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CLEVER_", "GUNICORN_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="cleverproject.settings",

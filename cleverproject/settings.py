@@ -9,6 +9,7 @@ set its secrets explicitly.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: sends teachers who have not finished onboarding to /onboarding/.
     "onboarding.middleware.OnboardingGateMiddleware",
@@ -101,7 +103,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+CACHES = {"default": env.cache_url_config(env("CACHE_URL", default="") or "locmemcache://")}
+# Failed-password limits (sign-in, merge, admin) live in the cache: with several web processes
+# a per-process cache gives each its own count, so production must share one.
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
+if not DEBUG and CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES:
+    raise ImproperlyConfigured(
+        "Set CACHE_URL to a cache every web process shares, e.g. redis://host:6379/1 "
+        "(with DJANGO_DEBUG off, a per-process cache would let each process count failed passwords on its own)."
+    )
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -147,20 +157,44 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# Shared classroom computers: a session ends when the browser closes, and after a school
+# day at the latest (seconds; counted from sign-in).
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     # The proxy terminates TLS and says so in X-Forwarded-Proto; only trust it behind one.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of us append to X-Forwarded-For: rate limits (and the audit
+# trail) key on the address the outermost of them saw, not on the proxy's own address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1 if BEHIND_TLS_PROXY else 0)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every page: scripts, styles, images, fonts and
+# connections from this site only; no inline scripts or styles anywhere (the admin included).
+# No form-action: "Log in with Clever" posts here and is redirected on to Clever.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- django-allauth -------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Teachers arrive through Clever; local accounts (to merge Clever into) are made by staff.
+# Public sign-up would only tell strangers which emails have accounts here.
+ACCOUNT_SIGNUP_ENABLED = False
+# Password resets answer alike whether or not the email has an account.
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_SESSION_REMEMBER = False  # no "Remember me": sessions follow SESSION_EXPIRE_AT_BROWSER_CLOSE
 SOCIALACCOUNT_STORE_TOKENS = False  # tokens we keep are encrypted by rosters (see rosters.fields)
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # email is never trusted for linking
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
@@ -170,13 +204,30 @@ ACCOUNT_USER_DISPLAY = str  # the name (or email) in messages, never "clever-<id
 SOCIALACCOUNT_AUTO_SIGNUP = False  # a new Clever id is asked "Do you already have an account here?"
 # Failed password checks (sign-in page and Clever merge alike): 10 a minute per IP, 5 per 5 minutes per email.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
-# How long a new Clever identity waits for "Do you already have an account here?" (seconds).
-CLEVER_PENDING_LOGIN_MAX_AGE = env.int("CLEVER_PENDING_LOGIN_MAX_AGE", default=15 * 60)
+# How long a new Clever identity waits for "Do you already have an account here?" (seconds):
+# short, so a page left open on a shared computer cannot be completed by the next person.
+CLEVER_PENDING_LOGIN_MAX_AGE = env.int("CLEVER_PENDING_LOGIN_MAX_AGE", default=5 * 60)
 # The free trial a Clever Library teacher gets on their first login (days).
 LIBRARY_TRIAL_DAYS = env.int("LIBRARY_TRIAL_DAYS", default=30)
-if DEBUG:
-    # Password-reset emails go to the console in development.
-    EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+# --- Email: password resets ----------------------------------------------------
+# EMAIL_URL in every mode (smtp+tls://user:password@host:587, consolemail://, ...). Without it,
+# emails go to the console while debug is on; with debug off `check --deploy` fails
+# (accounts.E001): password resets could not be sent.
+EMAIL_CONFIGURED = bool(env("EMAIL_URL", default=""))
+email = env.email_url_config(env("EMAIL_URL", default="") or ("consolemail://" if DEBUG else "smtp://localhost:25"))
+# The older way to choose the development backend, still honoured while debug is on.
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default=email["EMAIL_BACKEND"]) if DEBUG else email["EMAIL_BACKEND"]
+EMAIL_HOST = email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10  # seconds: a mail server that hangs must not hang the page
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+del email
 
 # --- Clever -----------------------------------------------------------------
 CLEVER_CLIENT_ID = env("CLEVER_CLIENT_ID", default="")
@@ -191,6 +242,18 @@ CLEVER_SANDBOX_REDIRECT_URIS = env.list("CLEVER_SANDBOX_REDIRECT_URIS", default=
 if CLEVER_SANDBOX:
     CLEVER_CLIENT_ID = CLEVER_CLIENT_ID or "sandbox-client-id"
     CLEVER_CLIENT_SECRET = CLEVER_CLIENT_SECRET or "sandbox-client-secret"
+if not DEBUG and CLEVER_SANDBOX:
+    # The sandbox hands out tokens to anyone and signs in as any teacher without a password.
+    raise ImproperlyConfigured(
+        "CLEVER_SANDBOX is on while DJANGO_DEBUG is off: the Clever sandbox never runs in production. "
+        "Set CLEVER_SANDBOX=false and CLEVER_CLIENT_ID and CLEVER_CLIENT_SECRET from the Clever dashboard, "
+        "or turn DJANGO_DEBUG on for development."
+    )
+if not DEBUG and not (CLEVER_CLIENT_ID and CLEVER_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "Set CLEVER_CLIENT_ID and CLEVER_CLIENT_SECRET from the Clever dashboard "
+        "(the real Clever needs them when DJANGO_DEBUG is off)."
+    )
 CLEVER_OAUTH_BASE = env(
     "CLEVER_OAUTH_BASE", default=CLEVER_SANDBOX_URL if CLEVER_SANDBOX else "https://clever.com"
 ).rstrip("/")
@@ -232,6 +295,15 @@ ROSTER_JOB_RETRY_DELAY = env.float("ROSTER_JOB_RETRY_DELAY", default=60.0)
 # seconds lost its worker and is run again.
 ROSTER_JOB_HEARTBEAT = env.float("ROSTER_JOB_HEARTBEAT", default=30.0)
 ROSTER_JOB_STALE_AFTER = env.float("ROSTER_JOB_STALE_AFTER", default=120.0)
+# A SyncRun still "running" this long after it started was left by a process that died
+# (seconds); the sweep that recovers stale jobs marks it failed ("interrupted").
+ROSTER_SYNC_RUN_STALE_AFTER = env.float("ROSTER_SYNC_RUN_STALE_AFTER", default=15 * 60.0)
+# "Sync now" at most once per this many seconds per teacher (each costs Clever 3 + one call
+# per section); 0 turns the limit off.
+ROSTER_SYNC_NOW_INTERVAL = env.int("ROSTER_SYNC_NOW_INTERVAL", default=60)
+# With no workers (the immediate backend), the admin syncs at most this many teachers inline,
+# within one request; more are refused with a pointer to `sync_rosters --enqueue`.
+ROSTER_ADMIN_SYNC_INLINE_MAX = env.int("ROSTER_ADMIN_SYNC_INLINE_MAX", default=10)
 
 # --- Data retention (docs/privacy.md): how many days each kind of data is kept ---
 # `manage.py purge_data --apply` deletes what is older (run it daily from cron).

@@ -1,7 +1,16 @@
-"""Settings for the test suite: the production settings with the sandbox forced on."""
+"""Settings for the test suite: the settings file with the sandbox forced on.
+
+settings.py is loaded as a development configuration (DJANGO_DEBUG on, whatever `.env` or
+the environment say), so that its refusals of unsafe production configurations (the
+sandbox, a per-process cache, ...) stay out of the way; pytest-django then runs every test
+with DEBUG off (`make bench`, which uses these settings too, keeps it on), and what tests
+need is set below. Production configurations are tested
+in processes of their own (tests/test_deploy.py).
+"""
 
 import os
 
+os.environ["DJANGO_DEBUG"] = "true"
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 
 from .settings import *  # noqa: F403

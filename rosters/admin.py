@@ -1,6 +1,7 @@
 """The roster in the admin: what Clever owns is read-only; actions and the token import call rosters' services."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from . import clever, services
+from . import clever, jobs, services
 from .models import DistrictToken, Enrollment, Section, SectionTeacher, Student, SyncJob, SyncRun, Teacher
 
 
@@ -113,6 +114,39 @@ class TeacherAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Sync selected teachers from Clever"), permissions=["change"])
     def sync_from_clever(self, request, queryset):
+        """Queue one background sync per teacher; with no workers, sync a few here and refuse more."""
+        if not jobs.sync_jobs_run_inline():
+            queued = jobs.sync_jobs_enqueue(
+                teachers=queryset, trigger=SyncRun.Trigger.ADMIN, requested_by=request.user
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "Queued %d sync: the workers run it in the background (see Sync jobs for how it went).",
+                    "Queued %d syncs: the workers run them in the background (see Sync jobs for how they went).",
+                    len(queued),
+                )
+                % len(queued),
+                messages.SUCCESS,
+            )
+            return
+        count = queryset.count()
+        limit = settings.ROSTER_ADMIN_SYNC_INLINE_MAX
+        if count > limit:
+            self.message_user(
+                request,
+                _(
+                    "%(count)d teachers are too many to sync while you wait (at most %(limit)d here, with no "
+                    "background workers). Run `manage.py sync_rosters --enqueue` with their --teacher or "
+                    "--district, or set up workers (docs/workers.md)."
+                )
+                % {"count": count, "limit": limit},
+                messages.ERROR,
+            )
+            return
+        self._sync_inline(request, queryset)
+
+    def _sync_inline(self, request, queryset):
         synced, failed, need_login = 0, [], []
         for teacher in queryset:
             try:
@@ -321,8 +355,9 @@ class DistrictTokenAdmin(admin.ModelAdmin):
 
     def import_from_clever(self, request):
         """Fetch every district-app token Clever holds for this app, and store them."""
-        if not self.has_add_permission(request):
-            self.message_user(request, _("You may not add district tokens."), messages.ERROR)
+        # It adds tokens and overwrites the ones stored: both permissions.
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            self.message_user(request, _("You may not add or change district tokens."), messages.ERROR)
         else:
             try:
                 created, updated = services.district_tokens_import()

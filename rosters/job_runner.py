@@ -324,13 +324,15 @@ _last_recovery = 0.0  # time.monotonic() of this process's last sweep
 
 
 def _recover_if_due(task: Task) -> None:
-    """Let every worker look for dead peers' jobs now and then, so no cron is needed for it."""
+    """Let every worker look for dead peers' jobs (and the runs dead processes left) now and then,
+    so no cron is needed for it."""
     global _last_recovery
     if time.monotonic() - _last_recovery < settings.ROSTER_JOB_STALE_AFTER:
         return
     _last_recovery = time.monotonic()
     try:
         sync_jobs_recover(task=task)
+        services.sync_runs_close_stale()
     except Exception:
         logger.exception("Looking for sync jobs of dead workers failed")
 

@@ -1,9 +1,11 @@
 """Reads of the roster, with their joins already applied."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from .models import DistrictToken, Enrollment, RateBudget, Section, SectionTeacher, Student, SyncJob, SyncRun, Teacher
 
@@ -63,9 +65,18 @@ def teacher_last_sync(*, teacher: Teacher) -> SyncRun | None:
     return teacher.sync_runs.exclude(outcome=SyncRun.Outcome.RUNNING).order_by("-started_at", "-pk").first()
 
 
-def teacher_sync_pending(*, teacher: Teacher) -> bool:
-    """Say whether a background sync of the teacher is queued or running (My classes: "updating…")."""
-    return SyncJob.objects.filter(teacher=teacher, status__in=SyncJob.ACTIVE).exists()
+def teacher_sync_pending(*, teacher: Teacher, now: datetime | None = None) -> bool:
+    """Say whether a background sync of the teacher is queued or running (My classes: "updating…").
+
+    A running job whose worker has been silent for ROSTER_JOB_STALE_AFTER seconds at `now`
+    died: it is not shown as updating while it waits to be recovered.
+    """
+    now = timezone.now() if now is None else now
+    alive = now - timedelta(seconds=settings.ROSTER_JOB_STALE_AFTER)
+    return SyncJob.objects.filter(
+        Q(status=SyncJob.Status.QUEUED) | Q(status=SyncJob.Status.RUNNING, heartbeat_at__gte=alive),
+        teacher=teacher,
+    ).exists()
 
 
 # --- What a teacher's deletion and the data policy remove (docs/privacy.md) ------------------

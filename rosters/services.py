@@ -14,14 +14,17 @@ See docs/architecture.md.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import clever
-from .models import DistrictToken, SyncRun, Teacher
+from .models import DistrictToken, SyncJob, SyncRun, Teacher
 from .sync.rows import SyncCounts
 from .sync.teacher import roster_apply, roster_fetch
 from .teachers import teacher_token_forget
@@ -45,6 +48,14 @@ class SyncAttempt:
 
 class NeedsFreshLogin(Exception):
     """No credentials can reach Clever for this teacher: they must log in with Clever again."""
+
+
+class SyncTooSoon(Exception):
+    """The teacher's last sync started less than ROSTER_SYNC_NOW_INTERVAL seconds ago."""
+
+    def __init__(self, *, wait: int):
+        self.wait = wait  # whole seconds until "Sync now" works again
+        super().__init__(f"synced less than {settings.ROSTER_SYNC_NOW_INTERVAL}s ago; wait {wait}s")
 
 
 # --- Credentials ----------------------------------------------------------------------------
@@ -99,6 +110,8 @@ def roster_sync_attempt(
     Background jobs decide from the exception's type whether another attempt can help.
     """
     error = None
+    # A run of this teacher left "running" by a process that died ends here at the latest.
+    sync_runs_close_stale(teacher=teacher)
     run = SyncRun.objects.create(teacher=teacher, trigger=trigger, requested_by=requested_by)
     client = clever.CleverClient(token=credentials.token, paginate=credentials.paginate, throttle=throttle)
     try:
@@ -150,6 +163,52 @@ def teacher_sync(*, teacher: Teacher, trigger: str, requested_by=None) -> SyncRu
     """Sync a teacher outside a login (button, admin, command); raise NeedsFreshLogin without credentials."""
     credentials = teacher_sync_credentials(teacher=teacher)
     return roster_sync(teacher=teacher, credentials=credentials, trigger=trigger, requested_by=requested_by)
+
+
+def teacher_sync_now(*, teacher: Teacher, requested_by=None, now: datetime | None = None) -> SyncRun:
+    """Sync a teacher for My classes' "Sync now" button, at most once per ROSTER_SYNC_NOW_INTERVAL seconds.
+
+    Raise SyncTooSoon, syncing nothing, when the teacher's last sync of any kind (each
+    costs Clever 3 + one call per section) started less than that long before `now`;
+    NeedsFreshLogin without credentials. An interval of 0 turns the limit off.
+    """
+    interval = settings.ROSTER_SYNC_NOW_INTERVAL
+    if interval > 0:
+        now = timezone.now() if now is None else now
+        last = teacher.sync_runs.order_by("-started_at").values_list("started_at", flat=True).first()
+        if last is not None and now - last < timedelta(seconds=interval):
+            raise SyncTooSoon(wait=max(1, math.ceil(interval - (now - last).total_seconds())))
+    return teacher_sync(teacher=teacher, trigger=SyncRun.Trigger.BUTTON, requested_by=requested_by)
+
+
+def sync_runs_close_stale(*, teacher: Teacher | None = None, now: datetime | None = None) -> int:
+    """Mark failed ("interrupted") the runs a process that died left running; return how many.
+
+    A run is left behind once it started more than ROSTER_SYNC_RUN_STALE_AFTER seconds
+    before `now` while no background job of its teacher is alive (beating within
+    ROSTER_JOB_STALE_AFTER seconds). The roster itself is safe: a sync applies all or
+    nothing. A run that was only slow and finishes after all records its real outcome.
+    """
+    now = timezone.now() if now is None else now
+    live_jobs = SyncJob.objects.filter(
+        status=SyncJob.Status.RUNNING,
+        heartbeat_at__gte=now - timedelta(seconds=settings.ROSTER_JOB_STALE_AFTER),
+    )
+    stale = SyncRun.objects.filter(
+        outcome=SyncRun.Outcome.RUNNING,
+        started_at__lt=now - timedelta(seconds=settings.ROSTER_SYNC_RUN_STALE_AFTER),
+    ).exclude(teacher__in=live_jobs.values("teacher"))
+    if teacher is not None:
+        stale = stale.filter(teacher=teacher)
+    closed = stale.update(
+        outcome=SyncRun.Outcome.FAILED,
+        finished_at=now,
+        error="Interrupted: the process running this sync stopped before it finished.",
+        message=_("The last update from Clever was interrupted. Please try again."),
+    )
+    if closed:
+        logger.warning("Marked %d sync run(s) interrupted: their process stopped mid-sync", closed)
+    return closed
 
 
 def district_tokens_import() -> tuple[int, int]:

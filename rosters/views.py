@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
@@ -32,7 +33,18 @@ def sync_now(request):
         messages.error(request, _("Your account is not connected to Clever, so there are no classes to update."))
         return redirect("rosters:classes")
     try:
-        run = services.teacher_sync(teacher=teacher, trigger=SyncRun.Trigger.BUTTON, requested_by=request.user)
+        run = services.teacher_sync_now(teacher=teacher, requested_by=request.user)
+    except services.SyncTooSoon as exc:
+        messages.info(
+            request,
+            ngettext(
+                "Your classes were updated from Clever a moment ago. You can update them again in %(wait)d second.",
+                "Your classes were updated from Clever a moment ago. You can update them again in %(wait)d seconds.",
+                exc.wait,
+            )
+            % {"wait": exc.wait},
+        )
+        return redirect("rosters:classes")
     except services.NeedsFreshLogin:
         messages.warning(request, _("To update your classes, please log in with Clever again."))
         return redirect("rosters:classes")

@@ -35,7 +35,19 @@ from .responses import json_response
 from .roster import RosterError
 from .state import get_sandbox
 
-FAULT_FIELDS = ("path", "kind", "times", "skip", "delay", "reset_in", "retry_after", "status", "id", "method")
+FAULT_FIELDS = (
+    "path",
+    "kind",
+    "times",
+    "skip",
+    "delay",
+    "reset_in",
+    "retry_after",
+    "status",
+    "id",
+    "method",
+    "headers",
+)
 # A 30,000-student district is about 14 MB of JSON, far above Django's DATA_UPLOAD_MAX_MEMORY_SIZE
 # (2.5 MB, right for the product's forms), so PUT /_control/roster has its own limit.
 ROSTER_MAX_BYTES = 256 * 1024 * 1024

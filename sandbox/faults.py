@@ -5,17 +5,21 @@ A fault matches a path pattern relative to the sandbox base (``/v2.0/sections/*/
 ``/oauth/tokens``): ``*`` stands for one path segment (and may be part of one, as in
 ``v2.*``), ``**`` for any number of segments. Each fault counts the calls it matches: it
 lets the first `skip` through, then answers the next `times` (None: every one after).
+
+`headers` adds or replaces response headers on any kind: ``{"Retry-After": "soon"}``.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import itertools
+import re
 from dataclasses import asdict, dataclass, field
 
 STATUS_KINDS = frozenset({"400", "401", "403", "404", "413", "429", "500", "501", "502", "503", "504"})
 OTHER_KINDS = frozenset({"slow", "malformed_json", "html"})
 KINDS = STATUS_KINDS | OTHER_KINDS
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _ids = itertools.count(1)
 
 
@@ -37,6 +41,7 @@ class Fault:
     status: int = 200  # "html" and "malformed_json": the status to send them with
     id: str = ""  # only paths containing this id as a segment
     method: str = ""  # only this HTTP method ("" = any)
+    headers: dict[str, str] = field(default_factory=dict)  # added to (or replacing) the answer's headers
     number: int = field(default_factory=lambda: next(_ids))
     seen: int = 0
     fired: int = 0
@@ -53,6 +58,8 @@ class Fault:
             raise FaultError("skip must be a whole number, 0 or more")
         if self.kind == "slow" and not (isinstance(self.delay, int | float) and self.delay > 0):
             raise FaultError("a slow fault needs delay, in seconds")
+        if not isinstance(self.headers, dict) or not all(_valid_header(k, v) for k, v in self.headers.items()):
+            raise FaultError('headers must map header names to one-line values, e.g. {"Retry-After": "soon"}')
         self.method = self.method.upper()
         self._segments = _segments(self.path)
 
@@ -82,6 +89,16 @@ class Fault:
         data = asdict(self)
         data["active"] = self.active
         return data
+
+
+def _valid_header(name: object, value: object) -> bool:
+    return (
+        isinstance(name, str)
+        and bool(_HEADER_NAME.match(name))
+        and isinstance(value, str)
+        and "\r" not in value
+        and "\n" not in value
+    )
 
 
 def _segments(path: str) -> list[str]:

@@ -112,10 +112,13 @@ def instrumented(view):
         )
         call.token_kind = token_kind(request)
         fault = sandbox.take_fault(request.method, path)
+        extra_headers = fault.headers if fault is not None else {}
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)  # then answer normally: the client's timeout decides
             fault = None
         response = fault_response(fault) if fault is not None else view(request, *args, **kwargs)
+        for name, value in extra_headers.items():
+            response[name] = value
         call.status = response.status_code
         return response
 

@@ -7,6 +7,7 @@ from . import api, control, oauth, views
 app_name = "sandbox"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("sandbox.css", views.stylesheet, name="stylesheet"),
     path("portal", oauth.portal, name="portal"),
     path("signout", oauth.signout, name="signout"),
     path("oauth/authorize", oauth.authorize, name="authorize"),

@@ -1,10 +1,11 @@
-"""The sandbox's own index page: what it is, who can sign in, which faults are set."""
+"""The sandbox's own index page (what it is, who can sign in, which faults are set) and its stylesheet."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from . import conf
@@ -37,3 +38,11 @@ def index(request: HttpRequest) -> HttpResponse:
         "options": sandbox.options.as_dict(),
     }
     return render(request, "sandbox/index.html", context)
+
+
+@require_GET
+@cache_control(max_age=3600)
+def stylesheet(request: HttpRequest) -> HttpResponse:
+    """Serve the sandbox pages' CSS from the app itself: a sandbox run alone has no collected static files,
+    and the Content-Security-Policy allows no inline styles."""
+    return render(request, "sandbox/sandbox.css", content_type="text/css; charset=utf-8")

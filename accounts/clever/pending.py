@@ -1,7 +1,8 @@
 """The Clever identity waiting for the teacher to answer "Do you already have an account here?".
 
 It lives server-side in the session, encrypted as a whole (the Clever token with it),
-for at most `CLEVER_PENDING_LOGIN_MAX_AGE` seconds (15 minutes by default).
+for at most `CLEVER_PENDING_LOGIN_MAX_AGE` seconds (5 minutes by default: a page left open
+on a shared classroom computer must not be completed by the next person).
 """
 
 from __future__ import annotations
@@ -46,16 +47,23 @@ def _cipher() -> MultiFernet:
     return MultiFernet(keys)
 
 
-def pending_login_stash(request: HttpRequest, *, profile: CleverProfile, token: str, next_url: str = "") -> None:
-    """Keep a new Clever identity in the session until the teacher merges or creates an account."""
-    payload = {"profile": profile.as_dict(), "token": token, "next": next_url or "", "at": time.time()}
+def pending_login_stash(
+    request: HttpRequest, *, profile: CleverProfile, token: str, next_url: str = "", now: float | None = None
+) -> None:
+    """Keep a new Clever identity in the session until the teacher merges or creates an account.
+
+    `now` (Unix seconds, the wall clock by default) is when it was stashed.
+    """
+    stashed_at = time.time() if now is None else now
+    payload = {"profile": profile.as_dict(), "token": token, "next": next_url or "", "at": stashed_at}
     request.session[SESSION_KEY] = _cipher().encrypt(json.dumps(payload).encode()).decode()
 
 
-def pending_login_get(request: HttpRequest) -> PendingLogin | None:
+def pending_login_get(request: HttpRequest, *, now: float | None = None) -> PendingLogin | None:
     """Return the pending Clever identity, None when there is none.
 
-    Raises PendingLoginExpired (and forgets it) when it is older than the limit or unreadable.
+    Raises PendingLoginExpired (and forgets it) when it is older than the limit at `now`
+    (Unix seconds, the wall clock by default), or unreadable.
     """
     blob = request.session.get(SESSION_KEY)
     if not blob:
@@ -71,7 +79,7 @@ def pending_login_get(request: HttpRequest) -> PendingLogin | None:
     except (InvalidToken, ValueError, KeyError, TypeError):
         pending_login_clear(request)
         raise PendingLoginExpired from None
-    age = time.time() - pending.stashed_at
+    age = (time.time() if now is None else now) - pending.stashed_at
     if age < 0 or age > settings.CLEVER_PENDING_LOGIN_MAX_AGE:
         pending_login_clear(request)
         raise PendingLoginExpired

@@ -35,7 +35,8 @@ def _pending(request) -> tuple[PendingLogin | None, object]:
     try:
         pending = pending_login_get(request)
     except PendingLoginExpired:
-        return None, render(request, "socialaccount/clever/expired.html", status=HTTPStatus.GONE)
+        minutes = max(1, round(settings.CLEVER_PENDING_LOGIN_MAX_AGE / 60))
+        return None, render(request, "socialaccount/clever/expired.html", {"minutes": minutes}, status=HTTPStatus.GONE)
     if pending is None:
         messages.info(request, _("Log in with Clever to continue."))
         return None, redirect("home")
@@ -101,9 +102,9 @@ def link(request):
     try:
         user = services.clever_account_link(user=form.user, profile=pending.profile, request=request)
     except services.ProvisioningError as exc:
-        logger.info("Clever merge refused: %s", type(exc).__name__)
+        logger.info("Clever merge refused: %s", type(exc).__name__)  # the service recorded it in the audit trail
         form.add_error(None, exc.user_message)
-        return _render_welcome(request, pending, form=form, status=HTTPStatus.CONFLICT)
+        return _render_welcome(request, pending, form=form, status=exc.http_status)
     pending_login_clear(request)
     messages.success(
         request,
@@ -141,3 +142,17 @@ def create(request):
             % {"email": pending.profile.email},
         )
     return _sign_in(request, user=result.user, pending=pending)
+
+
+@require_POST
+def cancel(request):
+    """ "This isn't me": forget the pending Clever identity (a shared computer, someone else's Clever)."""
+    pending_login_clear(request)
+    messages.info(
+        request,
+        _(
+            "We forgot that Clever sign-in; nothing was connected or created. On a shared computer, "
+            "sign out of Clever too, so the next person does not sign in as them."
+        ),
+    )
+    return redirect("home")

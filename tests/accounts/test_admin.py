@@ -3,11 +3,12 @@ from django.urls import reverse
 
 from accounts.models import User
 from rosters.models import Sharing
-from tests.factories import CleverSocialAccountFactory, UserFactory, clever_teacher_user
+from tests.factories import CleverSocialAccountFactory, StaffUserFactory, UserFactory, clever_teacher_user
 
 pytestmark = pytest.mark.django_db
 
 SECRET_TOKEN = "ilc_admin_must_never_show_this"
+PASSWORD = "correct horse battery staple"  # the factories' password
 
 
 @pytest.fixture
@@ -134,16 +135,49 @@ def test_admin_index_names_each_section_once_and_users_apart_from_email_addresse
     assert sections["Accounts"] == ["Email addresses"]
 
 
-def test_staff_sign_in_to_the_admin_with_their_email(client):
-    from tests.factories import StaffUserFactory
+def _admin_sign_in_page(client):
+    """Follow /admin/ to the page that asks staff to sign in; return its URL."""
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 200
+    return response.redirect_chain[-1][0]
 
+
+def test_staff_sign_in_to_the_admin_on_the_sites_sign_in_page(client):
     staff = StaffUserFactory(email="staff@example.org")
-    page = client.get("/admin/login/").content.decode()
-    assert "Email or username" in page
 
-    response = client.post(
-        "/admin/login/?next=/admin/",
-        {"username": staff.email, "password": "correct horse battery staple"},
-    )
+    sign_in = _admin_sign_in_page(client)
+    assert sign_in == "/accounts/login/?next=%2Fadmin%2F"
+    response = client.post(sign_in, {"login": staff.email, "password": PASSWORD})
+
     assert response.status_code == 302
-    assert client.get("/admin/").status_code == 200
+    assert response["Location"] == "/admin/"
+    assert "Site administration" in client.get("/admin/").content.decode()
+
+
+def test_twelve_wrong_admin_passwords_lock_the_account_so_the_right_one_does_not_open_the_admin(client):
+    staff = StaffUserFactory(email="staff@example.org")
+    sign_in = _admin_sign_in_page(client)
+
+    for _ in range(12):
+        client.post(sign_in, {"login": staff.email, "password": "guess"})
+    refused = client.post(sign_in, {"login": staff.email, "password": PASSWORD})
+
+    assert refused.status_code == 200
+    assert "Too many failed login attempts. Try again later." in refused.content.decode()
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")
+
+
+def test_the_admins_own_sign_in_form_is_not_served(client):
+    staff = StaffUserFactory(email="staff@example.org")
+
+    response = client.post("/admin/login/?next=/admin/", {"username": staff.email, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")  # not signed in
+
+
+def test_a_signed_in_teacher_cannot_open_the_admin(client):
+    client.force_login(UserFactory(email="teacher@example.org"))
+
+    assert client.get("/admin/login/").status_code == 403

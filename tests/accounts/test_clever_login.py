@@ -303,3 +303,11 @@ def test_a_teacher_row_owned_by_another_account_is_refused_not_stolen(client, cl
     assert signed_in(client) is None
     assert Teacher.objects.get(clever_id=demo.JOSE_NUNEZ).user == someone_else
     assert SocialAccount.objects.get(uid=demo.JOSE_NUNEZ).user == owner
+
+
+def test_a_clever_session_ends_with_the_browser_and_after_a_school_day(client, clever_sandbox):
+    response = clever_login(client, clever_sandbox, user_id=demo.ZOE_OBRIEN)
+
+    cookie = response.cookies["sessionid"]
+    assert (cookie["max-age"], cookie["expires"]) == ("", "")  # a browser-session cookie
+    assert client.session.get_expiry_age() == 8 * 60 * 60

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user
 
@@ -156,3 +157,27 @@ def test_a_returning_teacher_is_not_changed_when_clever_fails(client, clever_san
     assert trip.response.status_code == 401
     assert not signed_in(client)
     assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("path", ["/v2.1/me", "/v2.0/teachers/*"])
+def test_a_rate_limit_with_a_malformed_retry_after_gives_a_try_again_page(client, clever_sandbox, path):
+    # A 429 whose Retry-After cannot be read: its X-RateLimit-Reset (a minute away, longer than
+    # we wait during a login) decides, and the teacher is told Clever is busy, never a 500.
+    clever_sandbox.state.add_fault(path, 429, reset_in=60, times=None, headers={"Retry-After": "soon"})
+
+    trip = clever_callback(client, clever_sandbox, user_id=demo.ZOE_OBRIEN)
+
+    assert trip.response.status_code == 401
+    assert "Clever is busy right now. Please try again in a minute." in trip.response.content.decode()
+    assert TRY_AGAIN in trip.response.content.decode()
+    assert nothing_provisioned()
+    sent = [call for call in clever_sandbox.state.calls if call.status == 429]
+    assert sent, "the sandbox sent no 429"
+
+
+def test_the_sandbox_sends_the_malformed_retry_after_over_http(clever_sandbox):
+    clever_sandbox.state.add_fault("/v2.1/me", 429, headers={"Retry-After": "soon"})
+
+    answer = requests.get(f"{clever_sandbox.url}/v2.1/me", headers={"Authorization": "Bearer x"}, timeout=15)
+
+    assert (answer.status_code, answer.headers["Retry-After"]) == (429, "soon")

@@ -4,9 +4,13 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user
 from django.contrib.messages import get_messages
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
+from accounts.clever.pending import PendingLoginExpired, pending_login_get, pending_login_stash
+from accounts.clever.profile import CleverProfile
 from accounts.models import User
+from audit.models import AuditEvent
 from rosters.models import Sharing, Teacher
 from sandbox import demo
 from tests.clever_login import clever_callback, clever_login
@@ -144,7 +148,7 @@ def test_ten_failures_a_minute_from_one_ip_lock_merging(priya_pending, local_pri
 
 
 def test_the_pending_identity_expires(priya_pending, settings):
-    settings.CLEVER_PENDING_LOGIN_MAX_AGE = 0  # as if 15 minutes had passed
+    settings.CLEVER_PENDING_LOGIN_MAX_AGE = 0  # as if the 5 minutes had passed
 
     page = priya_pending.post(LINK, {"email": PRIYA_EMAIL, "password": PASSWORD})
 
@@ -210,3 +214,109 @@ def test_a_password_is_needed_for_the_merge(priya_pending):
     assert page.status_code == 400
     assert "This field is required." in page.content.decode()
     assert not SocialAccount.objects.exists()
+
+
+# --- Staff accounts are never linked to Clever --------------------------------------------
+
+
+@pytest.mark.parametrize("role", [{"is_staff": True}, {"is_superuser": True}])
+def test_a_staff_or_superuser_account_is_never_merged_with_clever(priya_pending, local_priya, role):
+    User.objects.filter(pk=local_priya.pk).update(**role)
+
+    page = priya_pending.post(LINK, {"email": PRIYA_EMAIL, "password": PASSWORD})
+
+    assert page.status_code == 403
+    assert "That is a staff account: it cannot be connected to Clever" in page.content.decode()
+    assert signed_in(priya_pending) is None
+    assert not SocialAccount.objects.exists()
+    assert not Teacher.objects.filter(user=local_priya).exists()
+    assert User.objects.get(pk=local_priya.pk).session_stamp == local_priya.session_stamp
+    event = AuditEvent.objects.get()
+    assert (event.action, event.target_type, event.target_id, event.detail) == (
+        "clever_merge_refused",
+        "user",
+        str(local_priya.pk),
+        f"StaffAccount; Clever teacher {demo.PRIYA_RAMAN}",
+    )
+    assert event.ip == "127.0.0.1"
+
+
+def test_a_clever_login_into_an_account_later_made_staff_is_refused(client, clever_sandbox):
+    clever_login(client, clever_sandbox, user_id=demo.ZOE_OBRIEN)
+    user = signed_in(client)
+    client.post("/accounts/logout/")
+    User.objects.filter(pk=user.pk).update(is_staff=True)  # staff ticked "Staff status" in the admin
+
+    again = clever_callback(client, clever_sandbox, user_id=demo.ZOE_OBRIEN)
+
+    assert again.response.status_code == 403
+    assert "Log in with Clever does not open it" in again.response.content.decode()
+    assert signed_in(client) is None
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")
+
+
+def test_an_account_created_from_clever_is_never_staff(client, clever_sandbox):
+    clever_login(client, clever_sandbox, user_id=demo.ZOE_OBRIEN)
+
+    user = User.objects.get(socialaccount__uid=demo.ZOE_OBRIEN)
+    assert (user.is_staff, user.is_superuser, list(user.user_permissions.all()), list(user.groups.all())) == (
+        False,
+        False,
+        [],
+        [],
+    )
+
+
+# --- Shared classroom computers -------------------------------------------------------------
+
+
+def test_the_question_names_whose_clever_account_is_being_connected(priya_pending):
+    text = priya_pending.get("/accounts/clever/welcome/").content.decode()
+
+    who = text[text.index('id="who"') : text.index("</div>", text.index('id="who"'))]
+    assert "<dd>Priya Raman</dd>" in who
+    assert f"<dd>{PRIYA_EMAIL}</dd>" in who
+    assert "through the Clever Library" in who
+    assert "This isn't me" in who
+
+
+def test_this_isnt_me_forgets_the_clever_identity(priya_pending, local_priya):
+    cancelled = priya_pending.post("/accounts/clever/welcome/cancel/")
+
+    assert cancelled["Location"] == "/"
+    assert any("We forgot that Clever sign-in" in m for m in messages_of(cancelled))
+    assert any("sign out of Clever too" in m for m in messages_of(cancelled))
+    # The next person at this computer cannot complete it with their own password.
+    page = priya_pending.post(LINK, {"email": PRIYA_EMAIL, "password": PASSWORD})
+    assert page["Location"] == "/"
+    assert signed_in(priya_pending) is None
+    assert not SocialAccount.objects.exists()
+
+
+def test_a_pending_clever_identity_is_kept_five_minutes(rf):
+    request = rf.get("/")
+    request.session = SessionStore()
+    profile = CleverProfile(
+        clever_id=demo.PRIYA_RAMAN,
+        user_type="teacher",
+        district_id="",
+        authorized_by="",
+        sharing="library",
+        first_name="Priya",
+    )
+    stashed = 1_700_000_000.0
+    pending_login_stash(request, profile=profile, token="token", now=stashed)
+
+    assert pending_login_get(request, now=stashed + 299).profile == profile
+    with pytest.raises(PendingLoginExpired):
+        pending_login_get(request, now=stashed + 301)
+    assert pending_login_get(request, now=stashed + 1) is None  # forgotten once expired
+
+
+def test_an_expired_clever_identity_says_how_long_it_waited(priya_pending, settings):
+    settings.CLEVER_PENDING_LOGIN_MAX_AGE = 0
+
+    page = priya_pending.get("/accounts/clever/welcome/")
+
+    assert page.status_code == 410
+    assert "waited more than 1 minute" in page.content.decode()

@@ -7,6 +7,8 @@ journey clicks through Clever's pages exactly as a teacher would. Fixtures:
   missing, a failure instead when REQUIRE_BROWSER=1, as in CI);
 - `clever`: points the product at the sandbox on the live server, reset for each test;
 - `page`: a fresh browser context (no cookies) and page for each test, with bounded timeouts;
+  the test fails if the browser reports any Content-Security-Policy violation on the way
+  (`csp_violations` lists them as they come);
 - `screenshot`: saves the journey's last page as artifacts/journeys/<name>.png.
 
 The live server answers from its own thread, so journeys use transactional tests, which
@@ -88,13 +90,35 @@ def clever(live_server, settings):
         yield handle
 
 
+# Every page of the context reports what the policy blocked to the console, where `page` collects it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` in ${event.sourceFile || event.documentURI}:${event.lineNumber}`);
+});
+"""
+
+
 @pytest.fixture
-def page(browser, clever, request):
-    """A page in a fresh browser context; on failure, its last state is kept as <test>-failed.png."""
+def csp_violations() -> list[str]:
+    """What the browser said the Content-Security-Policy blocked during the test (console messages)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, clever, request, csp_violations):
+    """A page in a fresh browser context; on failure, its last state is kept as <test>-failed.png.
+
+    Fails the test when the browser reports a Content-Security-Policy violation: Chromium's
+    own console error ("... violates the following Content Security Policy directive ...")
+    or the page's `securitypolicyviolation` event.
+    """
     context = browser.new_context(base_url=clever.server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     tab = context.new_page()
+    tab.on("console", lambda message: _note_csp_violation(message, csp_violations))
     try:
         yield tab
         report = getattr(request.node, "rep_call", None)
@@ -106,6 +130,13 @@ def page(browser, clever, request):
             failed_png.unlink(missing_ok=True)  # an earlier run's, no longer true
     finally:
         context.close()
+    if csp_violations:
+        pytest.fail("The Content-Security-Policy blocked something:\n" + "\n".join(csp_violations), pytrace=False)
+
+
+def _note_csp_violation(message, violations: list[str]) -> None:
+    if message.type == "error" and ("Content Security Policy" in message.text or "CSP violation" in message.text):
+        violations.append(f"{message.text} ({message.location.get('url', '')})")
 
 
 @pytest.fixture

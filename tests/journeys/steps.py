@@ -88,3 +88,14 @@ def expect_class(page: Page, *, name: str, subject: str, grade: str, teachers: s
 def banner(page: Page) -> Locator:
     """The plan banner under the header (free trial or Premium)."""
     return page.locator(".banner")
+
+
+def sign_in_to_the_admin(page: Page, account: dict) -> None:
+    """Open /admin/, which sends staff to the site's sign-in page (and its limits), and sign in with email."""
+    page.goto("/admin/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2Fadmin%2F$"))
+    form = page.locator("form").filter(has=page.get_by_label("Password"))
+    form.get_by_label("Email").fill(account["email"])
+    form.get_by_label("Password").fill(account["password"])
+    form.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()

@@ -20,7 +20,7 @@ from rosters.models import Section, Student
 from sandbox import demo
 from tests.clever_login import clever_login
 
-from .steps import finish_onboarding, log_in_with_clever, message
+from .steps import finish_onboarding, log_in_with_clever, message, sign_in_to_the_admin
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -74,10 +74,7 @@ def test_a_teacher_deletes_their_account_on_a_phone(page, clever, screenshot):
 def test_staff_delete_a_teacher_and_their_data_from_the_admin(page, clever, screenshot):
     clever_login(Client(), clever, user_id=demo.ZOE_OBRIEN)
     services.demo_account_ensure(**DEMO_ADMIN)
-    page.goto("/admin/")
-    page.get_by_label("Username").fill(DEMO_ADMIN["email"])
-    page.get_by_label("Password").fill(DEMO_ADMIN["password"])
-    page.get_by_role("button", name="Log in").click()
+    sign_in_to_the_admin(page, DEMO_ADMIN)
 
     page.get_by_role("link", name="Users", exact=True).click()
     page.locator("#searchbar").fill(demo.ZOE_OBRIEN)

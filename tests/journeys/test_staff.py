@@ -12,6 +12,7 @@ from accounts import services
 from accounts.management.commands.demo_accounts import DEMO_ACCOUNTS
 from sandbox import demo
 from tests.clever_login import clever_login
+from tests.journeys.steps import sign_in_to_the_admin
 
 # The live server needs committed data; serialized_rollback brings back the migrations' data (conftest).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -25,12 +26,7 @@ def test_staff_sync_a_co_teacher_from_clever_with_the_districts_token(page, clev
     clever_login(Client(), clever, user_id=demo.ZOE_OBRIEN)
     services.demo_account_ensure(**DEMO_ADMIN)  # as `manage.py demo_accounts` does
 
-    page.goto("/admin/")
-    expect(page).to_have_url(re.compile(r"/admin/login/\?next=/admin/$"))
-    page.get_by_label("Username").fill(DEMO_ADMIN["email"])
-    page.get_by_label("Password").fill(DEMO_ADMIN["password"])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    sign_in_to_the_admin(page, DEMO_ADMIN)
 
     # Find him and sync him: the admin says what is missing.
     _find_teacher(page, demo.JOSE_NUNEZ)

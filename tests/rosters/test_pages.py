@@ -1,11 +1,15 @@
 """My classes and the section page, as a teacher and as others see them."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from rosters.models import SyncRun
+from rosters import selectors, services
+from rosters.models import SyncJob, SyncRun
 from tests.factories import (
     EnrollmentFactory,
     OnboardingFactory,
@@ -144,7 +148,8 @@ def test_staff_with_the_permission_can_see_any_section(client, teacher):
     assert client.get(reverse("rosters:section", args=[section.pk])).status_code == 200
 
 
-def test_sync_now_brings_the_teachers_classes_from_clever(client, clever_sandbox):
+def test_sync_now_brings_the_teachers_classes_from_clever(client, clever_sandbox, settings):
+    settings.ROSTER_SYNC_NOW_INTERVAL = 0  # the second click is the run-it-twice twin, not a throttle test
     from rosters.models import Teacher
     from sandbox import demo
 
@@ -172,3 +177,87 @@ def test_my_classes_says_when_clever_last_updated_them(client, teacher):
     page = client.get(reverse("rosters:classes")).content.decode()
 
     assert "Last updated from Clever 3\xa0hours ago." in page
+
+
+def ruth_with_a_token(clever_sandbox):
+    """Ruth Okafor, signed in once with Clever (her token kept), onboarding finished."""
+    from rosters.models import Teacher
+    from sandbox import demo
+
+    teacher = onboarded_teacher(clever_id=demo.RUTH_OKAFOR)
+    Teacher.objects.filter(pk=teacher.pk).update(token=clever_sandbox.state.user_token(demo.RUTH_OKAFOR))
+    return teacher
+
+
+def test_sync_now_works_once_a_minute_and_says_when_it_will_work_again(client, clever_sandbox):
+    teacher = ruth_with_a_token(clever_sandbox)
+    client.force_login(teacher.user)
+    assert (
+        "Your classes are up to date with Clever."
+        in client.post(reverse("rosters:sync"), follow=True).content.decode()
+    )
+    calls = len(clever_sandbox.state.calls)
+
+    again = client.post(reverse("rosters:sync"), follow=True).content.decode()
+
+    assert "Your classes were updated from Clever a moment ago. You can update them again in" in again
+    assert SyncRun.objects.count() == 1
+    assert len(clever_sandbox.state.calls) == calls  # Clever was not asked again
+    # A minute after that sync started, the button works again.
+    SyncRun.objects.update(started_at=F("started_at") - timedelta(seconds=60))
+    later = client.post(reverse("rosters:sync"), follow=True).content.decode()
+    assert "Your classes were already up to date with Clever." in later
+    assert SyncRun.objects.count() == 2
+
+
+T = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("seconds_later", "wait"), [(0, 60), (15, 45), (59, 1), (59.5, 1)])
+def test_sync_now_waits_for_the_interval_after_the_last_sync_of_any_kind(teacher, seconds_later, wait):
+    run = SyncRun.objects.create(teacher=teacher, trigger=SyncRun.Trigger.LOGIN, outcome=SyncRun.Outcome.SUCCESS)
+    SyncRun.objects.filter(pk=run.pk).update(started_at=T)
+
+    with pytest.raises(services.SyncTooSoon) as refused:
+        services.teacher_sync_now(teacher=teacher, now=T + timedelta(seconds=seconds_later))
+
+    assert refused.value.wait == wait
+
+
+def test_sync_now_works_again_once_the_interval_has_passed_or_without_one(teacher, settings):
+    run = SyncRun.objects.create(teacher=teacher, trigger=SyncRun.Trigger.LOGIN, outcome=SyncRun.Outcome.SUCCESS)
+    SyncRun.objects.filter(pk=run.pk).update(started_at=T)
+
+    # Past the throttle, the sync itself runs: this teacher has no credentials, so it asks for a login.
+    with pytest.raises(services.NeedsFreshLogin):
+        services.teacher_sync_now(teacher=teacher, now=T + timedelta(seconds=60))
+    settings.ROSTER_SYNC_NOW_INTERVAL = 0
+    with pytest.raises(services.NeedsFreshLogin):
+        services.teacher_sync_now(teacher=teacher, now=T)
+
+
+def test_a_job_whose_worker_died_is_not_shown_as_updating(client, teacher, settings):
+    job = SyncJob.objects.create(teacher=teacher, trigger=SyncRun.Trigger.LOGIN, status=SyncJob.Status.RUNNING)
+    SyncJob.objects.filter(pk=job.pk).update(heartbeat_at=T)
+
+    alive = T + timedelta(seconds=settings.ROSTER_JOB_STALE_AFTER)
+    assert selectors.teacher_sync_pending(teacher=teacher, now=alive)
+    assert not selectors.teacher_sync_pending(teacher=teacher, now=alive + timedelta(seconds=1))
+    SyncJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    client.force_login(teacher.user)
+    assert "Updating your classes from Clever" in client.get(reverse("rosters:classes")).content.decode()
+    SyncJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert "Updating your classes from Clever" not in client.get(reverse("rosters:classes")).content.decode()
+
+
+def test_an_interrupted_sync_is_shown_as_failed_with_a_retry_button(client, teacher):
+    run = SyncRun.objects.create(teacher=teacher, trigger=SyncRun.Trigger.LOGIN)  # its process died mid-sync
+    SyncRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    client.force_login(teacher.user)
+    assert "We could not update your classes" not in client.get(reverse("rosters:classes")).content.decode()
+
+    assert services.sync_runs_close_stale() == 1
+
+    page = client.get(reverse("rosters:classes")).content.decode()
+    assert "The last update from Clever was interrupted. Please try again." in page
+    assert "Try again" in page

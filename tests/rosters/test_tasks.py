@@ -1,7 +1,7 @@
 """Background re-syncs (fleet jobs): enqueue, run, retry, defer, recover; over HTTP to the sandbox."""
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from rosters import job_runner, jobs, tasks
+from rosters import job_runner, jobs, services, tasks
 from rosters.clever import CleverClient, CleverRateLimited
 from rosters.models import RateBudget, SyncJob, SyncRun, Teacher
 from rosters.throttle import RateBudgetThrottle
@@ -460,3 +460,83 @@ def test_a_background_login_sync_never_raises(clever_sandbox, settings):
     assert jobs.teacher_login_sync(teacher=teacher, token="il-whatever") is None
     teacher.refresh_from_db()
     assert teacher.token == "il-whatever"  # the token is kept all the same
+
+
+# --- Runs left "running" by a process that died ------------------------------------------------
+
+T = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+
+
+def run_started_at(teacher, started_at, **fields) -> SyncRun:
+    run = SyncRun.objects.create(teacher=teacher, trigger=SyncRun.Trigger.LOGIN, **fields)
+    SyncRun.objects.filter(pk=run.pk).update(started_at=started_at)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_run_left_running_is_marked_interrupted_once_past_the_bound(settings):
+    assert settings.ROSTER_SYNC_RUN_STALE_AFTER == 15 * 60
+    teacher = teacher_row(demo.ZOE_OBRIEN)
+    dead = run_started_at(teacher, T)
+    finished = run_started_at(teacher, T - timedelta(hours=1), outcome=SyncRun.Outcome.SUCCESS, finished_at=T)
+
+    assert services.sync_runs_close_stale(now=T + timedelta(minutes=15)) == 0
+    assert SyncRun.objects.get(pk=dead.pk).outcome == SyncRun.Outcome.RUNNING
+
+    assert services.sync_runs_close_stale(now=T + timedelta(minutes=15, seconds=1)) == 1
+    dead.refresh_from_db()
+    assert (dead.outcome, dead.finished_at) == (SyncRun.Outcome.FAILED, T + timedelta(minutes=15, seconds=1))
+    assert dead.error == "Interrupted: the process running this sync stopped before it finished."
+    assert dead.message == "The last update from Clever was interrupted. Please try again."
+    assert SyncRun.objects.get(pk=finished.pk).outcome == SyncRun.Outcome.SUCCESS
+
+
+def test_a_long_run_whose_job_still_beats_is_left_running(settings):
+    teacher = teacher_row(demo.ZOE_OBRIEN)
+    run = run_started_at(teacher, T)
+    now = T + timedelta(hours=1)
+    SyncJob.objects.create(
+        teacher=teacher, trigger=SyncRun.Trigger.LOGIN, status=SyncJob.Status.RUNNING, heartbeat_at=now
+    )
+
+    assert services.sync_runs_close_stale(now=now) == 0
+    assert SyncRun.objects.get(pk=run.pk).outcome == SyncRun.Outcome.RUNNING
+
+
+def test_the_stale_sweep_command_marks_runs_interrupted():
+    teacher = teacher_row(demo.ZOE_OBRIEN)
+    run = run_started_at(teacher, timezone.now() - timedelta(hours=1))
+
+    output = run_command("--requeue-stale")
+
+    assert "Marked 1 sync run interrupted" in output
+    assert SyncRun.objects.get(pk=run.pk).outcome == SyncRun.Outcome.FAILED
+    assert "Marked 0 sync runs interrupted" in run_command("--requeue-stale")
+
+
+def test_a_web_process_killed_mid_sync_leaves_a_run_the_teachers_next_sync_closes(clever_sandbox, district_token):
+    # A login's inline sync was killed with its web process an hour ago: nothing else sweeps here.
+    teacher = teacher_row(demo.ZOE_OBRIEN)
+    killed = run_started_at(teacher, timezone.now() - timedelta(hours=1))
+
+    run = services.teacher_sync(teacher=teacher, trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS
+    killed.refresh_from_db()
+    assert killed.outcome == SyncRun.Outcome.FAILED
+    assert killed.error.startswith("Interrupted")
+    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+
+
+@with_worker
+def test_a_worker_sweeps_runs_dead_processes_left(clever_sandbox, district_token, database_tasks, settings):
+    other = teacher_row(demo.JOSE_NUNEZ)
+    killed = run_started_at(other, timezone.now() - timedelta(hours=1))
+    settings.ROSTER_JOB_STALE_AFTER = (
+        0  # a worker sweeps every ROSTER_JOB_STALE_AFTER seconds: now, whatever ran before
+    )
+    enqueue(demo.ZOE_OBRIEN)
+
+    run_worker()
+
+    assert SyncRun.objects.get(pk=killed.pk).outcome == SyncRun.Outcome.FAILED

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from io import StringIO
@@ -108,6 +109,8 @@ def _worker_process(sandbox_url: str) -> subprocess.Popen:
         "DJANGO_ALLOWED_HOSTS": "localhost",
         "DATABASE_URL": url,
         "DJANGO_TASKS_BACKEND": "database",
+        # With debug off, a per-process cache refuses to load; a worker uses none, so any shared one does.
+        "CACHE_URL": f"filecache://{tempfile.gettempdir()}/classroom-test-worker-cache",
         "CLEVER_SANDBOX": "false",
         "CLEVER_CLIENT_ID": "sandbox-client-id",
         "CLEVER_CLIENT_SECRET": "sandbox-client-secret",

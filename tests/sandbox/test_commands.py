@@ -28,6 +28,7 @@ def standalone(tmp_path):
         "CLEVER_CLIENT_SECRET": "real-app-secret",
         "CLEVER_SANDBOX_REDIRECT_URIS": "https://app.example/accounts/clever/login/callback/",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        "CACHE_URL": f"filecache://{tmp_path / 'cache'}",  # with debug off, a per-process cache refuses to load
         "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(

@@ -36,7 +36,8 @@ class Command(BaseCommand):
             "--requeue-stale",
             action="store_true",
             help="Run again the background jobs whose worker died (running, with no heartbeat for "
-            "ROSTER_JOB_STALE_AFTER seconds), then exit. Safe to run from cron.",
+            "ROSTER_JOB_STALE_AFTER seconds), mark failed the sync runs a dead process left running "
+            "(for ROSTER_SYNC_RUN_STALE_AFTER seconds), then exit. Safe to run from cron.",
         )
 
     def handle(self, *args, **options):
@@ -105,6 +106,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Found {count} job{'s' if count != 1 else ''} whose worker stopped; "
             "queued again (or failed, after their last attempt)."
+        )
+        interrupted = services.sync_runs_close_stale()
+        self.stdout.write(
+            f"Marked {interrupted} sync run{'s' if interrupted != 1 else ''} interrupted "
+            "(left running by a process that stopped)."
         )
 
     def _teachers(self, options) -> list[Teacher]:
