@@ -7,7 +7,8 @@ HTTP control of the sandbox, for demos and for a sandbox running in another proc
     GET    /_control/faults     the faults, with how often each has matched and fired
     POST   /_control/faults     add a fault: {"path": "/v2.0/sections/*/students", "kind": 503,
                                 "times": 1, "skip": 2} (or a list of them); see sandbox.faults.Fault
-    DELETE /_control/faults     clear them
+                                for the kinds and fields ("owner", "headers", "retry_after", ...)
+    DELETE /_control/faults     clear them (requests a "hang" fault holds are answered)
     GET    /_control/options    the options;  POST a JSON object to change some
     GET    /_control/calls      the recorded calls; DELETE to clear them
 
@@ -29,7 +30,20 @@ from .responses import json_response
 from .roster import RosterError
 from .state import get_sandbox
 
-FAULT_FIELDS = ("path", "kind", "times", "skip", "delay", "reset_in", "retry_after", "status", "id", "method")
+FAULT_FIELDS = (
+    "path",
+    "kind",
+    "times",
+    "skip",
+    "delay",
+    "reset_in",
+    "retry_after",
+    "status",
+    "id",
+    "method",
+    "owner",
+    "headers",
+)
 
 
 def _problem(status: int, message: str) -> HttpResponse:

@@ -3,10 +3,24 @@
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.test.testcases import LiveServerThread
 
+from .wire import QuietFaultRequestHandler
+
+
+class SiteServerThread(LiveServerThread):
+    """Django's live server thread, with the handler that carries out the sandbox's wire faults."""
+
+    def _create_server(self, connections_override=None):
+        return self.server_class(
+            (self.host, self.port),
+            QuietFaultRequestHandler,
+            allow_reuse_address=False,
+            connections_override=connections_override,
+        )
+
 
 def site_serve_in_thread() -> tuple[str, LiveServerThread]:
     """Start the site on 127.0.0.1 on a free port; return its root URL and the thread (call .terminate())."""
-    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+    thread = SiteServerThread("127.0.0.1", StaticFilesHandler, port=0)
     thread.daemon = True
     thread.start()
     thread.is_ready.wait()

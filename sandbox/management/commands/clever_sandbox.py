@@ -10,6 +10,7 @@ from sandbox import conf
 from sandbox.roster import RosterError
 from sandbox.standalone import SandboxHandler
 from sandbox.state import get_sandbox
+from sandbox.wire import FaultRequestHandler
 
 DEFAULT_ADDRPORT = "127.0.0.1:8100"
 ADDRPORT_RE = re.compile(r"^(?:(?P<host>\[[0-9a-fA-F:]+\]|[\w.-]+):)?(?P<port>\d+)$")
@@ -20,6 +21,10 @@ class SandboxServer(WSGIServer):
     # Django's development server queues 10 connections; a product's many workers (or a
     # load check) reach Clever at once, and a refused connection waits seconds to retry.
     request_queue_size = 256
+
+    def __init__(self, server_address, handler_class, *args, **kwargs):
+        # Django's run() names its own request handler; this one can also reset a connection.
+        super().__init__(server_address, FaultRequestHandler, *args, **kwargs)
 
 
 class Command(BaseCommand):
