@@ -6,16 +6,19 @@ in the project digs through Clever's nested dicts. Every failure becomes a
 `CleverError` subclass whose `user_message` can be shown to a teacher as it is.
 
 Retry policy (DESIGN.md): 429 waits for Retry-After or X-RateLimit-Reset, up to
-CLEVER_RETRY_MAX_WAIT; 500/502/503/504 and connection errors back off with jitter;
+CLEVER_RETRY_MAX_WAIT (a value we cannot read counts as absent); 500/502/503/504,
+connection errors and replies cut off mid-body back off with jitter;
 400/401/404/413/501 are never retried; the token exchange POST is never retried.
 Tokens, codes and Authorization headers never appear in logs or error texts.
 """
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import itertools
 import logging
+import math
 import random
 import threading
 import time
@@ -366,23 +369,34 @@ def _json(response: requests.Response) -> object:
         raise CleverBadResponse("malformed JSON", status=response.status_code) from None
 
 
-def _rate_limit_wait(response: requests.Response) -> float | None:
-    """Return how long Clever asks us to wait, from Retry-After or X-RateLimit-Reset."""
-    retry_after = response.headers.get("Retry-After")
+def _rate_limit_wait(response: requests.Response, *, now: float) -> float | None:
+    """Return how long Clever asks us to wait, from Retry-After or X-RateLimit-Reset.
+
+    A value that cannot be read (``Retry-After: soon``) counts as absent, not as an error.
+    """
+    retry_after = response.headers.get("Retry-After", "").strip()
     if retry_after:
+        seconds = _finite(retry_after)
+        if seconds is not None:
+            return max(0.0, seconds)
         try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(retry_after) if retry_after else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - time.time())
-    reset = response.headers.get("X-RateLimit-Reset")  # requests' headers ignore case
-    if reset:
-        try:
-            return max(0.0, float(reset) - time.time())
-        except ValueError:
-            return None
-    return None
+            parsed = email.utils.parsedate_to_datetime(retry_after)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=datetime.UTC)  # HTTP dates are in GMT
+            return max(0.0, parsed.timestamp() - now)
+    reset = _finite(response.headers.get("X-RateLimit-Reset", ""))  # requests' headers ignore case
+    return None if reset is None else max(0.0, reset - now)
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 class _Http:
@@ -395,6 +409,7 @@ class _Http:
         max_wait: float | None,
         sleep: Callable[[float], None],
         throttle: Throttle | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         self.session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)
@@ -403,6 +418,7 @@ class _Http:
         self.timeout = settings.CLEVER_HTTP_TIMEOUT if timeout is None else timeout
         self.max_wait = settings.CLEVER_RETRY_MAX_WAIT if max_wait is None else max_wait
         self.sleep = sleep
+        self.clock = clock  # for Retry-After dates and X-RateLimit-Reset
         self.throttle = throttle
         self._calls = itertools.count()
         self._calls_lock = threading.Lock()
@@ -423,7 +439,8 @@ class _Http:
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                # ChunkedEncodingError: the connection ended before the body Clever announced.
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
                 logger.warning("Clever %s %s %s (attempt %d)", method, path, kind, attempt)
                 if last:
@@ -438,7 +455,7 @@ class _Http:
                 (time.monotonic() - started) * 1000,
             )
             if response.status_code == 429:
-                wait = _rate_limit_wait(response)
+                wait = _rate_limit_wait(response, now=self.clock())
                 wait = BACKOFF_BASE if wait is None else wait + random.uniform(0, 0.25)  # noqa: S311
                 if last or wait > self.max_wait:
                     raise CleverRateLimited(f"rate limited; retry in {wait:.0f}s", retry_after=wait)
@@ -466,6 +483,8 @@ class CleverClient:
     `links` rel `next`. User (SSO) tokens cannot page, so they send no paging
     parameters and read one response per list. A `throttle` (rosters.throttle) is
     asked before every request, so many clients can share one token's rate limit.
+    `sleep` waits out back-offs and rate limits; `clock` is the time Clever's
+    Retry-After dates and X-RateLimit-Reset are read against.
     """
 
     def __init__(
@@ -479,12 +498,13 @@ class CleverClient:
         max_wait: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         throttle: Throttle | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         self._token = token
         self.paginate = paginate
         self.page_size = page_size or settings.CLEVER_PAGE_SIZE
         self.api_base = (api_base or settings.CLEVER_API_BASE).rstrip("/")
-        self._http = _Http(timeout=timeout, max_wait=max_wait, sleep=sleep, throttle=throttle)
+        self._http = _Http(timeout=timeout, max_wait=max_wait, sleep=sleep, throttle=throttle, clock=clock)
 
     def __repr__(self):
         return f"CleverClient(api_base={self.api_base!r}, paginate={self.paginate})"
