@@ -5,6 +5,7 @@ student and count below is read off those files, not computed.
 """
 
 import pytest
+import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -24,6 +25,8 @@ from tests.fixtures import (
     PETROVA,
     RIVERA,
     STEM_LAB,
+    roster_data,
+    roster_path,
     serve_roster,
 )
 
@@ -70,6 +73,21 @@ def test_a_district_teachers_roster_arrives_exactly(harbor):
     )
     assert (rivera.district_id, rivera.school_name) == (HARBOR, "Harbor High School")
     assert rivera.last_synced_at is not None
+
+
+@pytest.mark.parametrize("served_by", ["CLEVER_SANDBOX_DATA", "PUT /_control/roster"])
+def test_the_fixture_roster_arrives_the_same_however_the_sandbox_is_given_it(clever_sandbox, settings, served_by):
+    if served_by == "CLEVER_SANDBOX_DATA":
+        settings.CLEVER_SANDBOX_DATA = str(roster_path("harbor"))
+        clever_sandbox.state.reset()
+    else:
+        loaded = requests.put(f"{clever_sandbox.url}/_control/roster", json=roster_data("harbor"), timeout=10)
+        assert loaded.json()["loaded"]["students"] == 11
+
+    run = sync(clever_sandbox, RIVERA)
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert classes(RIVERA) == RIVERA_CLASSES
 
 
 def test_a_teacher_without_an_email_at_another_school(harbor):
