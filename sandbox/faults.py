@@ -9,7 +9,7 @@ teacher, student, admin or district the bearer token belongs to). Each fault cou
 calls it matches: it lets the first `skip` through, then answers the next `times` (None:
 every one after).
 
-Kinds (docs/sandbox-faults.md shows each on the wire):
+Kinds (docs/sandbox-faults.md says what each looks like on the wire):
 
 - an HTTP status: "400" ... "504" with Clever's JSON error body; "429" with an empty body,
   ``X-RateLimit-Reset`` `reset_in` seconds ahead and, if asked, ``Retry-After`` (`retry_after`:
