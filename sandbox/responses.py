@@ -59,7 +59,7 @@ def rate_limited(*, limit: int, reset: int) -> HttpResponse:
     rate_headers(response, limit=limit, remaining=0, reset=reset)
     sandbox = get_sandbox()
     if sandbox.options.retry_after:
-        response["Retry-After"] = str(max(0, reset - int(sandbox.now())))
+        response["Retry-After"] = str(max(0, reset - int(sandbox.clock())))
     return response
 
 
@@ -112,7 +112,7 @@ def instrumented(view):
         sandbox = get_sandbox()
         path = sandbox_path(request)
         call = sandbox.record_call(
-            Call(method=request.method, path=path, query=_loggable_query(request), token_kind="", at=sandbox.now())
+            Call(method=request.method, path=path, query=_loggable_query(request), token_kind="", at=sandbox.clock())
         )
         token = bearer_token(request)
         identity = sandbox.identify(token) if token else None
@@ -154,7 +154,7 @@ def fault_response(fault: Fault) -> HttpResponse:
     """Return the answer an injected fault stands for, when it does not need the real answer."""
     if fault.kind == "429":
         sandbox = get_sandbox()
-        now = sandbox.now()
+        now = sandbox.clock()
         response = HttpResponse(b"", status=429, content_type="text/plain")
         rate_headers(response, limit=sandbox.options.rate_limit, remaining=0, reset=int(now) + fault.reset_in)
         retry_after = sandbox.options.retry_after if fault.retry_after is None else fault.retry_after

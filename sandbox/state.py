@@ -11,7 +11,7 @@ Tests use it through the `clever_sandbox` fixture (``clever_sandbox.state``) or
     sandbox.remove_student_from_section(STUDENT_ID, SECTION_ID)
     sandbox.add_fault("/v2.0/sections/*/students", 503, skip=2, times=1)
     sandbox.count_calls("/v2.0/sections/*/students")
-    sandbox.clock = lambda: 1_800_000_000.0           # rate-limit windows, codes and calls read it
+    sandbox.set_clock(lambda: 1_800_000_000.0)        # rate-limit windows, codes and calls read it
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Call:
     query: str  # the query string (paging parameters; never credentials)
     token_kind: str  # "district", "user", "client" (HTTP Basic), "invalid" or "none"
     status: int | None = None
-    at: float = field(default_factory=time.time)  # the sandbox's clock (Sandbox.now) when it arrived
+    at: float = field(default_factory=time.time)  # the sandbox's clock when it arrived
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,7 @@ class Sandbox:
         self._data_path: Path | None = None
         self._redirect_uris: list[str] | None = None
         self.options = Options()
-        # Where the rate-limit windows, code lifetimes and call times read the time: tests
-        # set a fake clock so that no window boundary or second falls inside a test.
+        # Unix seconds now: rate-limit windows, code lifetimes, call times. Tests inject a fixed one.
         self.clock: Callable[[], float] = time.time
 
     # --- Configuration and reset ---------------------------------------------------------
@@ -129,10 +128,6 @@ class Sandbox:
         with self.lock:
             self._set_roster(roster)
 
-    def now(self) -> float:
-        """Return the sandbox's time, in Unix seconds (`clock`: the wall clock unless a test set another)."""
-        return self.clock()
-
     @property
     def data_path(self) -> Path:
         return self._data_path or conf.data_path()
@@ -159,6 +154,11 @@ class Sandbox:
         """Change behaviour options (see `sandbox.options.Options`), e.g. set_options(rate_limit=5)."""
         with self.lock:
             self.options.update(**changes)
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """Tell the time by `clock` (Unix seconds) until the next reset: set_clock(lambda: 1725264000.0)."""
+        with self.lock:
+            self.clock = clock
 
     # --- Tokens -------------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ class Sandbox:
                 user_id=user_id,
                 client_id=client_id or conf.client_credentials()[0],
                 redirect_uri=redirect_uri,
-                expires_at=self.now() + self.options.code_lifetime,
+                expires_at=self.clock() + self.options.code_lifetime,
             )
         return code
 
@@ -222,7 +222,7 @@ class Sandbox:
             issued = self._codes.pop(code, None)  # single use: gone even when the checks fail
         if issued is None:
             raise CodeError("invalid code: unknown, or already used")
-        if self.now() >= issued.expires_at:
+        if self.clock() >= issued.expires_at:
             raise CodeError("invalid code: expired")
         if issued.client_id != client_id:
             raise CodeError("invalid code: issued to another client")
@@ -286,7 +286,7 @@ class Sandbox:
 
     def hit_rate_limit(self, token: str) -> RateWindow:
         """Count one request against a token's fixed window and say whether it may proceed."""
-        now = self.now()
+        now = self.clock()
         with self.lock:
             limit, window = self.options.rate_limit, self.options.rate_limit_window
             start = int(now // window) * window

@@ -6,7 +6,7 @@ from django.test.testcases import LiveServerThread
 from .wire import QuietFaultRequestHandler
 
 
-class SiteServerThread(LiveServerThread):
+class _SiteThread(LiveServerThread):
     """Django's live server thread, with the handler that carries out the sandbox's wire faults."""
 
     def _create_server(self, connections_override=None):
@@ -20,7 +20,7 @@ class SiteServerThread(LiveServerThread):
 
 def site_serve_in_thread() -> tuple[str, LiveServerThread]:
     """Start the site on 127.0.0.1 on a free port; return its root URL and the thread (call .terminate())."""
-    thread = SiteServerThread("127.0.0.1", StaticFilesHandler, port=0)
+    thread = _SiteThread("127.0.0.1", StaticFilesHandler, port=0)
     thread.daemon = True
     thread.start()
     thread.is_ready.wait()

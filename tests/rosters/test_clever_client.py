@@ -175,8 +175,9 @@ def test_a_server_that_keeps_failing_gives_up_after_four_attempts(clever_sandbox
 @pytest.fixture
 def clock(clever_sandbox):
     """2027-01-15 08:00:00 UTC for the sandbox and for the clients made with `waiting_client`."""
-    clever_sandbox.state.clock = FakeClock(START)
-    return clever_sandbox.state.clock
+    clock = FakeClock(START)
+    clever_sandbox.state.set_clock(clock)
+    return clock
 
 
 def waiting_client(sandbox, clock, **options):

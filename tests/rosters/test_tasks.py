@@ -301,7 +301,7 @@ def test_a_sync_within_the_shared_budget_never_meets_clevers_429(harbor, setting
     # only when the throttle waits. Rivera's sync makes 6 requests: 3 windows, 2 waits.
     settings.CLEVER_SYNC_CONCURRENCY = 1  # one request at a time: the clock moves between them only
     fake = FakeClock(START)
-    harbor.state.clock = fake
+    harbor.state.set_clock(fake)
     harbor.state.set_options(rate_limit=2, rate_limit_window=60)
     teacher = teacher_row(RIVERA)
     credentials = services.SyncCredentials(token=harbor.state.user_token(RIVERA), paginate=False)

@@ -100,29 +100,28 @@ RACES = (
 )  # fmt: skip
 DISTRICT_STATES_V20 = ("running", "pending", "error", "paused", "success")
 
+ENUMS_V20 = {
+    ("schools", "low_grade"): GRADES_V20,
+    ("schools", "high_grade"): GRADES_V20,
+    ("students", "grade"): GRADES_V20,
+    ("sections", "grade"): GRADES_V20,
+    ("sections", "subject"): SUBJECTS_V20,
+    ("students", "gender"): ("M", "F", ""),
+    ("students", "ell_status"): YES_NO,
+    ("students", "hispanic_ethnicity"): YES_NO,
+    ("students", "race"): RACES,
+    ("districts", "state"): DISTRICT_STATES_V20,
+}
 ENUMS = {
-    "v2.0": {
-        ("schools", "low_grade"): GRADES_V20,
-        ("schools", "high_grade"): GRADES_V20,
-        ("students", "grade"): GRADES_V20,
-        ("sections", "grade"): GRADES_V20,
-        ("sections", "subject"): SUBJECTS_V20,
-        ("students", "gender"): ("M", "F", ""),
-        ("students", "ell_status"): YES_NO,
-        ("students", "hispanic_ethnicity"): YES_NO,
-        ("students", "race"): RACES,
-        ("districts", "state"): DISTRICT_STATES_V20,
-    },
-    "v2.1": {
+    "v2.0": ENUMS_V20,
+    "v2.1": ENUMS_V20
+    | {
         ("schools", "low_grade"): GRADES_V21,
         ("schools", "high_grade"): GRADES_V21,
         ("students", "grade"): GRADES_V21,
         ("sections", "grade"): GRADES_V21,
         ("sections", "subject"): SUBJECTS_V21,
         ("students", "gender"): ("M", "F", "X", ""),
-        ("students", "ell_status"): YES_NO,
-        ("students", "hispanic_ethnicity"): YES_NO,
-        ("students", "race"): RACES,
         ("districts", "state"): (*DISTRICT_STATES_V20, ""),
     },
 }

@@ -39,7 +39,7 @@ def test_status_faults_answer_json_errors(clever_sandbox, token, status):
 
 
 def test_429_fault_sets_the_reset_ahead_and_has_an_empty_body(clever_sandbox, token):
-    clever_sandbox.state.clock = FakeClock(START)  # 2027-01-15 08:00:00 UTC
+    clever_sandbox.state.set_clock(FakeClock(START))  # 2027-01-15 08:00:00 UTC
     clever_sandbox.state.add_fault("/v2.0/**", 429, reset_in=30)
 
     response = api_get(clever_sandbox, "/v2.0/students", token)
@@ -55,7 +55,7 @@ def test_429_fault_sets_the_reset_ahead_and_has_an_empty_body(clever_sandbox, to
     [(True, "7"), ("seconds", "7"), ("http-date", "Fri, 15 Jan 2027 08:00:07 GMT")],
 )
 def test_429_fault_can_send_retry_after_in_seconds_or_as_an_http_date(clever_sandbox, token, retry_after, header):
-    clever_sandbox.state.clock = FakeClock(START)
+    clever_sandbox.state.set_clock(FakeClock(START))
     clever_sandbox.state.add_fault("/v2.0/**", 429, reset_in=7, retry_after=retry_after)
 
     response = api_get(clever_sandbox, "/v2.0/students", token)
@@ -428,7 +428,7 @@ STEM_STUDENTS = f"/v2.0/sections/{demo.STEM_LAB}/students"
     ],
 )
 def test_every_kind_of_fault_over_http(clever_sandbox, token, fault, see, path, seen):
-    clever_sandbox.state.clock = FakeClock(START)
+    clever_sandbox.state.set_clock(FakeClock(START))
     added = control(clever_sandbox, "POST", "faults", json={"path": "/v2.0/**", **fault})
 
     assert added.status_code == 201, added.text

@@ -12,8 +12,9 @@ from .helpers import TIMEOUT, api_get, district_token, sign_in
 @pytest.fixture
 def clock(clever_sandbox):
     """Stop the sandbox's clock at 2027-01-15 08:00:00 UTC, the start of a rate-limit window."""
-    clever_sandbox.state.clock = FakeClock(START)
-    return clever_sandbox.state.clock
+    clock = FakeClock(START)
+    clever_sandbox.state.set_clock(clock)
+    return clock
 
 
 def test_missing_token_is_401(clever_sandbox):

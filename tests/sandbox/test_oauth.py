@@ -220,7 +220,8 @@ def test_an_expired_code_is_invalid_grant(clever_sandbox):
 
 @pytest.mark.parametrize(("seconds_later", "answer"), [(59.9, "access_token"), (60, "error")])
 def test_a_code_lives_a_minute_on_the_sandboxs_clock(clever_sandbox, seconds_later, answer):
-    clock = clever_sandbox.state.clock = FakeClock(START)
+    clock = FakeClock(START)
+    clever_sandbox.state.set_clock(clock)
     code = code_for(clever_sandbox, demo.ZOE_OBRIEN)
 
     clock.advance(seconds_later)

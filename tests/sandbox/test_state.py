@@ -53,7 +53,7 @@ def test_reset_forgets_faults_options_codes_calls_clock_and_changes(clever_sandb
     state.add_fault("/v2.0/**", 500, times=None)
     state.set_options(rate_limit=1)
     state.remove("students", demo.MAYA_RODRIGUEZ)
-    state.clock = FakeClock(START)
+    state.set_clock(FakeClock(START))
 
     state.reset()
 
@@ -71,7 +71,7 @@ def test_unknown_options_are_refused(clever_sandbox):
 
 
 def test_concurrent_requests_share_one_rate_limit_window(clever_sandbox):
-    clever_sandbox.state.clock = FakeClock(START)  # stopped: every request falls in one window
+    clever_sandbox.state.set_clock(FakeClock(START))  # stopped: every request falls in one window
     clever_sandbox.state.set_options(rate_limit=30)
     token = clever_sandbox.state.district_token(demo.DISTRICT)
 
