@@ -98,8 +98,9 @@ def sandbox_path(request: HttpRequest) -> str:
 
 def token_kind(request: HttpRequest, identity: Identity | None = None) -> str:
     """Return what kind of credentials a request carries, for the call log."""
-    if bearer_token(request):
-        identity = identity or get_sandbox().identify(bearer_token(request))
+    token = bearer_token(request)
+    if token:
+        identity = identity or get_sandbox().identify(token)
         return identity.kind if identity else "invalid"
     return "client" if basic_credentials(request) else "none"
 
