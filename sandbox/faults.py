@@ -92,7 +92,8 @@ class Fault:
             raise FaultError('headers must map header names to one-line values, e.g. {"Retry-After": "soon"}')
         self.method = self.method.upper()
         self._segments = _segments(self.path)
-        self._released = threading.Event()  # not a field: never copied, listed or compared
+        self._released = threading.Event()  # not fields: never copied, listed or compared
+        self._answer_when_released = True
 
     @property
     def active(self) -> bool:
@@ -117,12 +118,18 @@ class Fault:
         self.fired += 1
         return True
 
-    def hold(self) -> None:
-        """For "hang": wait until the fault is released (cleared or reset), or its `delay` runs out."""
-        self._released.wait(self.delay or HANG_LIMIT)
+    def hold(self) -> bool:
+        """For "hang": wait until the fault is released or its `delay` runs out; return whether to answer.
 
-    def release(self) -> None:
-        """Let the requests a "hang" holds be answered."""
+        False when the sandbox was reset meanwhile: the request belongs to a test that is over,
+        and must not touch the state (rate-limit windows, calls) of the next one.
+        """
+        self._released.wait(self.delay or HANG_LIMIT)
+        return self._answer_when_released
+
+    def release(self, *, answer: bool = True) -> None:
+        """Let the requests a "hang" holds go: answered normally, or (`answer=False`) not served at all."""
+        self._answer_when_released = answer
         self._released.set()
 
     def describe(self) -> dict:

@@ -134,7 +134,9 @@ def _answer(fault: Fault | None, request: HttpRequest, view) -> HttpResponse:
         time.sleep(fault.delay)  # then answer normally: the client's timeout decides
         response = view()
     elif fault.kind == "hang":
-        fault.hold()  # until the fault is cleared: a client's timeout fires first, whatever its length
+        # Until the fault is cleared: a client's timeout fires first, whatever its length.
+        if not fault.hold():
+            return json_response({"message": "The sandbox was reset while this request was held"}, status=503)
         response = view()
     elif fault.kind in REWRITE_KINDS:
         response = rewritten(fault, view(), request)

@@ -113,7 +113,7 @@ class Sandbox:
         with self.lock:
             self._set_roster(roster)
             self._codes.clear()
-            self._release_faults()
+            self._release_faults(answer=False)
             self._faults.clear()
             self._windows.clear()
             self._calls.clear()
@@ -260,9 +260,9 @@ class Sandbox:
             self._release_faults()
             self._faults.clear()
 
-    def _release_faults(self) -> None:
+    def _release_faults(self, *, answer: bool = True) -> None:
         for fault in self._faults:
-            fault.release()
+            fault.release(answer=answer)
 
     @property
     def faults(self) -> list[Fault]:

@@ -124,6 +124,24 @@ def test_a_hang_is_answered_once_the_fault_is_cleared(clever_sandbox, token):
     assert answer.json()["data"]["id"] == demo.DISTRICT
 
 
+def test_a_request_held_when_the_sandbox_resets_is_not_served(clever_sandbox, token):
+    fault = clever_sandbox.state.add_fault("/v2.0/me", "hang")
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        held = pool.submit(api_get, clever_sandbox, "/v2.0/me", token)
+        wait_until(lambda: fault.fired == 1)
+        clever_sandbox.state.reset()  # as between two tests
+        answer = held.result(timeout=TIMEOUT)
+
+    assert (answer.status_code, answer.json()) == (
+        503,
+        {"message": "The sandbox was reset while this request was held"},
+    )
+    # It touched nothing after the reset: the next request is the first of the token's window.
+    assert api_get(clever_sandbox, "/v2.0/me", token).headers["X-RateLimit-Remaining"] == "1199"
+    assert [call.path for call in clever_sandbox.state.calls] == ["/v2.0/me"]
+
+
 def wait_until(condition, *, polls=3000):
     """Poll `condition` every 10 ms until it holds; fail after `polls` tries (a hang guard, not a timing)."""
     for _ in range(polls):
