@@ -12,7 +12,8 @@ the sandbox's own servers (the test and benchmark thread in `sandbox.threaded`, 
   connection is closed, so the client sees the body end early instead of waiting for the rest.
 
 Under another server (``runserver``, gunicorn) a "reset" fault answers 502 with an empty body,
-and a "cut_off" body waits for the client's timeout.
+and under ``runserver``, which keeps the connection open, a "cut_off" body waits for the
+client's timeout.
 """
 
 from __future__ import annotations
