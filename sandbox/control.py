@@ -13,7 +13,8 @@ HTTP control of the sandbox, for demos and for a sandbox running in another proc
     GET    /_control/faults     the faults, with how often each has matched and fired
     POST   /_control/faults     add a fault: {"path": "/v2.0/sections/*/students", "kind": 503,
                                 "times": 1, "skip": 2} (or a list of them); see sandbox.faults.Fault
-    DELETE /_control/faults     clear them
+                                for the kinds and fields ("owner", "headers", "retry_after", ...)
+    DELETE /_control/faults     clear them (requests a "hang" fault holds are answered)
     GET    /_control/options    the options;  POST a JSON object to change some
     GET    /_control/calls      the recorded calls; DELETE to clear them
 
@@ -46,6 +47,7 @@ FAULT_FIELDS = (
     "status",
     "id",
     "method",
+    "owner",
     "headers",
 )
 # A 30,000-student district is about 14 MB of JSON, far above Django's DATA_UPLOAD_MAX_MEMORY_SIZE

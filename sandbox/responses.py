@@ -2,13 +2,16 @@
 Responses shaped like Clever's, and the request plumbing every sandbox endpoint shares.
 
 `instrumented` wraps the OAuth and API views: it records the call (never a token or
-code) and answers with an injected fault when one matches.
+code) and answers with an injected fault when one matches (see `sandbox.faults`). The
+faults below the HTTP level (a reset connection, a body cut short) need the sandbox's own
+server, `sandbox.wire`, to carry them out.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import email.utils
 import functools
 import json
 import time
@@ -17,8 +20,9 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from .faults import Fault
-from .state import Call, get_sandbox
+from .faults import REWRITE_KINDS, Fault
+from .state import Call, Identity, get_sandbox
+from .wire import reset_response
 
 JSON = "application/json; charset=utf-8"
 SECRET_PARAMS = frozenset({"code", "access_token", "token", "client_secret", "refresh_token", "id_token"})
@@ -53,8 +57,9 @@ def rate_limited(*, limit: int, reset: int) -> HttpResponse:
     """Return Clever's 429: an empty body and the rate-limit headers (Retry-After only if asked)."""
     response = HttpResponse(b"", status=429, content_type="text/plain")
     rate_headers(response, limit=limit, remaining=0, reset=reset)
-    if get_sandbox().options.retry_after:
-        response["Retry-After"] = str(max(0, reset - int(time.time())))
+    sandbox = get_sandbox()
+    if sandbox.options.retry_after:
+        response["Retry-After"] = str(max(0, reset - int(sandbox.clock())))
     return response
 
 
@@ -91,11 +96,11 @@ def sandbox_path(request: HttpRequest) -> str:
     return "/" + path[len(base) :] if path.startswith(base) else path
 
 
-def token_kind(request: HttpRequest) -> str:
+def token_kind(request: HttpRequest, identity: Identity | None = None) -> str:
     """Return what kind of credentials a request carries, for the call log."""
     token = bearer_token(request)
     if token:
-        identity = get_sandbox().identify(token)
+        identity = identity or get_sandbox().identify(token)
         return identity.kind if identity else "invalid"
     return "client" if basic_credentials(request) else "none"
 
@@ -108,21 +113,38 @@ def instrumented(view):
         sandbox = get_sandbox()
         path = sandbox_path(request)
         call = sandbox.record_call(
-            Call(method=request.method, path=path, query=_loggable_query(request), token_kind="")
+            Call(method=request.method, path=path, query=_loggable_query(request), token_kind="", at=sandbox.clock())
         )
-        call.token_kind = token_kind(request)
-        fault = sandbox.take_fault(request.method, path)
-        extra_headers = fault.headers if fault is not None else {}
-        if fault is not None and fault.kind == "slow":
-            time.sleep(fault.delay)  # then answer normally: the client's timeout decides
-            fault = None
-        response = fault_response(fault) if fault is not None else view(request, *args, **kwargs)
-        for name, value in extra_headers.items():
-            response[name] = value
-        call.status = response.status_code
+        token = bearer_token(request)
+        identity = sandbox.identify(token) if token else None
+        call.token_kind = token_kind(request, identity)
+        fault = sandbox.take_fault(request.method, path, owner=identity.id if identity else "")
+        response = _answer(fault, request, lambda: view(request, *args, **kwargs))
+        call.status = None if getattr(response, "sandbox_reset", False) else response.status_code
         return response
 
     return wrapper
+
+
+def _answer(fault: Fault | None, request: HttpRequest, view) -> HttpResponse:
+    """Return the view's answer, or what the fault makes of the request (and of the answer)."""
+    if fault is None:
+        return view()
+    if fault.kind == "slow":
+        time.sleep(fault.delay)  # then answer normally: the client's timeout decides
+        response = view()
+    elif fault.kind == "hang":
+        # Until the fault is cleared: a client's timeout fires first, whatever its length.
+        if not fault.hold():
+            return json_response({"message": "The sandbox was reset while this request was held"}, status=503)
+        response = view()
+    elif fault.kind in REWRITE_KINDS:
+        response = rewritten(fault, view(), request)
+    else:
+        response = fault_response(fault)
+    for name, value in fault.headers.items():
+        response[name] = value
+    return response
 
 
 def _loggable_query(request: HttpRequest) -> str:
@@ -132,15 +154,22 @@ def _loggable_query(request: HttpRequest) -> str:
 
 
 def fault_response(fault: Fault) -> HttpResponse:
-    """Return the answer an injected fault stands for."""
+    """Return the answer an injected fault stands for, when it does not need the real answer."""
     if fault.kind == "429":
-        reset = int(time.time()) + fault.reset_in
+        sandbox = get_sandbox()
+        now = sandbox.clock()
         response = HttpResponse(b"", status=429, content_type="text/plain")
-        rate_headers(response, limit=get_sandbox().options.rate_limit, remaining=0, reset=reset)
-        send_retry_after = get_sandbox().options.retry_after if fault.retry_after is None else fault.retry_after
-        if send_retry_after:
+        rate_headers(response, limit=sandbox.options.rate_limit, remaining=0, reset=int(now) + fault.reset_in)
+        retry_after = sandbox.options.retry_after if fault.retry_after is None else fault.retry_after
+        if retry_after == "http-date":
+            response["Retry-After"] = email.utils.formatdate(now + fault.reset_in, usegmt=True)
+        elif retry_after:
             response["Retry-After"] = str(fault.reset_in)
         return response
+    if fault.kind == "reset":
+        return reset_response()
+    if fault.kind == "data_null":
+        return json_response({"data": None}, status=fault.status)
     if fault.kind == "malformed_json":
         return HttpResponse(b'{"data": [{"data": {"id": "', status=fault.status, content_type=JSON)
     if fault.kind == "html":
@@ -163,3 +192,38 @@ def fault_response(fault: Fault) -> HttpResponse:
         504: "Gateway timeout",
     }
     return api_error(status, messages[status])
+
+
+def rewritten(fault: Fault, response: HttpResponse, request: HttpRequest) -> HttpResponse:
+    """Return the view's real answer as a "cut_off", "no_id" or "next_loop" fault changes it."""
+    if fault.kind == "cut_off":
+        body = response.content
+        # Declare the whole body, send half: the client sees the connection end mid-reply.
+        response["Content-Length"] = str(len(body))
+        response.content = body[: len(body) // 2]
+        return response
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return response  # not JSON (an error page): nothing to rewrite
+    if not isinstance(body, dict):
+        return response
+    if fault.kind == "no_id":
+        _drop_first_id(body)
+    else:  # next_loop: the page's next link points back to the page itself
+        links = [link for link in body.get("links") or [] if link.get("rel") != "next"]
+        itself = next((link["uri"] for link in links if link.get("rel") == "self"), request.get_full_path())
+        body["links"] = [*links, {"rel": "next", "uri": itself}]
+    return json_response(body, status=response.status_code, headers=_kept_headers(response))
+
+
+def _drop_first_id(body: dict) -> None:
+    data = body.get("data")
+    if isinstance(data, list) and data:
+        data = data[0].get("data") if isinstance(data[0], dict) else None
+    if isinstance(data, dict):
+        data.pop("id", None)
+
+
+def _kept_headers(response: HttpResponse) -> dict:
+    return {name: value for name, value in response.items() if name.lower() not in ("content-type", "content-length")}

@@ -11,10 +11,11 @@ Tests use it through the `clever_sandbox` fixture (``clever_sandbox.state``) or
     sandbox.remove_student_from_section(STUDENT_ID, SECTION_ID)
     sandbox.add_fault("/v2.0/sections/*/students", 503, skip=2, times=1)
     sandbox.count_calls("/v2.0/sections/*/students")
+    sandbox.set_clock(lambda: 1_800_000_000.0)        # rate-limit windows, codes, calls and events read it
 
 Every change to the roster (`load`, the methods under "Changing the roster", `mutate`,
 `reload`) is recorded as events in the districts' Events API feeds (`sandbox.events`,
-docs/sandbox-events.md), stamped by `clock`, which tests replace with `set_clock`.
+docs/sandbox-events.md), stamped by `clock`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Call:
     query: str  # the query string (paging parameters; never credentials)
     token_kind: str  # "district", "user", "client" (HTTP Basic), "invalid" or "none"
     status: int | None = None
-    at: float = field(default_factory=time.time)
+    at: float = field(default_factory=time.time)  # the sandbox's clock when it arrived
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ class Sandbox:
         self._data_path: Path | None = None
         self._redirect_uris: list[str] | None = None
         self.options = Options()
-        # Unix seconds now: stamps events and changed records. Tests inject a fixed one.
+        # Unix seconds now: rate-limit windows, code lifetimes, call times, events and changed
+        # records. Tests inject a fixed one.
         self.clock: Callable[[], float] = time.time
         self.events = EventLog()
         self._baseline: dict[str, dict[str, dict]] = {}  # the records as of the last recorded change
@@ -114,7 +116,7 @@ class Sandbox:
             self._redirect_uris = list(redirect_uris) if redirect_uris is not None else None
 
     def reset(self) -> None:
-        """Reload the configured roster and forget codes, faults, calls, rate-limit windows and options.
+        """Reload the configured roster and forget codes, faults, calls, rate-limit windows, options and clock.
 
         Raise RosterError (and keep serving the previous roster) when the roster file is not valid.
         """
@@ -122,6 +124,7 @@ class Sandbox:
         with self.lock:
             self._set_roster(roster)
             self._codes.clear()
+            self._release_faults(answer=False)
             self._faults.clear()
             self._windows.clear()
             self._calls.clear()
@@ -240,7 +243,7 @@ class Sandbox:
                 user_id=user_id,
                 client_id=client_id or conf.client_credentials()[0],
                 redirect_uri=redirect_uri,
-                expires_at=time.time() + self.options.code_lifetime,
+                expires_at=self.clock() + self.options.code_lifetime,
             )
         return code
 
@@ -250,7 +253,7 @@ class Sandbox:
             issued = self._codes.pop(code, None)  # single use: gone even when the checks fail
         if issued is None:
             raise CodeError("invalid code: unknown, or already used")
-        if time.time() >= issued.expires_at:
+        if self.clock() >= issued.expires_at:
             raise CodeError("invalid code: expired")
         if issued.client_id != client_id:
             raise CodeError("invalid code: issued to another client")
@@ -274,6 +277,8 @@ class Sandbox:
         add_fault("/v2.0/sections/*/students", 503, skip=2, times=1)  # the 3rd such call fails
         add_fault("/v2.0/teachers/*", "slow", delay=2.5)
         add_fault("/v2.0/**", 429, reset_in=1, times=None)
+        add_fault("/v2.0/**", 401, owner=TEACHER_ID, times=None)  # only that teacher's token
+        add_fault("/v2.0/teachers/*", 429, headers={"Retry-After": "soon"})
         """
         fault = Fault(path=path, kind=str(kind), **details)
         with self.lock:
@@ -281,8 +286,14 @@ class Sandbox:
         return fault
 
     def clear_faults(self) -> None:
+        """Remove every fault; requests a "hang" holds are answered now."""
         with self.lock:
+            self._release_faults()
             self._faults.clear()
+
+    def _release_faults(self, *, answer: bool = True) -> None:
+        for fault in self._faults:
+            fault.release(answer=answer)
 
     @property
     def faults(self) -> list[Fault]:
@@ -290,12 +301,15 @@ class Sandbox:
         with self.lock:
             return list(self._faults)
 
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        """Count a request against every matching fault; return the first that fires for it."""
+    def take_fault(self, method: str, path: str, *, owner: str = "") -> Fault | None:
+        """Count a request against every matching fault; return the first that fires for it.
+
+        `owner` is the Clever id the request's bearer token belongs to ("" when none).
+        """
         fired = None
         with self.lock:
             for fault in self._faults:
-                if fault.matches(method, path) and fault.observe() and fired is None:
+                if fault.matches(method, path, owner=owner) and fault.observe() and fired is None:
                     fired = fault
         return fired
 
@@ -303,7 +317,7 @@ class Sandbox:
 
     def hit_rate_limit(self, token: str) -> RateWindow:
         """Count one request against a token's fixed window and say whether it may proceed."""
-        now = time.time()
+        now = self.clock()
         with self.lock:
             limit, window = self.options.rate_limit, self.options.rate_limit_window
             start = int(now // window) * window

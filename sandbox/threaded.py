@@ -6,6 +6,8 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test.testcases import LiveServerThread
 
+from .wire import QuietFaultRequestHandler
+
 
 class NoDelayMixin:
     """Send each reply at once (TCP_NODELAY) on every connection the server accepts.
@@ -27,7 +29,17 @@ class NoDelayThreadedWSGIServer(NoDelayMixin, ThreadedWSGIServer):
 
 
 class _SiteThread(LiveServerThread):
+    """Django's live server thread, replying at once, with the handler that carries out the sandbox's wire faults."""
+
     server_class = NoDelayThreadedWSGIServer
+
+    def _create_server(self, connections_override=None):
+        return self.server_class(
+            (self.host, self.port),
+            QuietFaultRequestHandler,
+            allow_reuse_address=False,
+            connections_override=connections_override,
+        )
 
 
 def site_serve_in_thread() -> tuple[str, LiveServerThread]:

@@ -208,7 +208,8 @@ class Http:
             started = time.monotonic()
             try:
                 response = self._session().request(method, url, timeout=self.timeout, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            # ChunkedEncodingError: the connection closed before the whole body arrived.
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
                 logger.warning("Clever %s %s %s (attempt %d)", method, path, kind, attempt)
                 if last:

@@ -106,8 +106,13 @@ def test_an_error_from_clever_without_state(client, clever_sandbox):
     [
         ("/v2.1/me", 503, "Clever is not responding right now"),
         ("/v2.1/me", "html", "Clever sent a reply we could not read"),
+        ("/v2.1/me", "reset", "Clever is not responding right now"),
+        ("/v2.1/me", "data_null", "Clever sent a reply we could not read"),
+        ("/v2.1/me", "no_id", "Clever sent a reply we could not read"),
         ("/v2.0/teachers/*", 503, "Clever is not responding right now"),
+        ("/v2.0/teachers/*", "cut_off", "Clever is not responding right now"),
         ("/oauth/tokens", 503, "Clever is not responding right now"),
+        ("/oauth/tokens", "reset", "Clever is not responding right now"),
     ],
 )
 def test_clever_down_gives_a_try_again_page_and_creates_nothing(client, clever_sandbox, path, fault, message):
@@ -126,7 +131,7 @@ def test_clever_down_gives_a_try_again_page_and_creates_nothing(client, clever_s
 
 def test_me_timing_out_gives_a_try_again_page_and_creates_nothing(client, clever_sandbox, settings):
     settings.CLEVER_HTTP_TIMEOUT = 0.3
-    clever_sandbox.state.add_fault("/v2.1/me", "slow", delay=1, times=None)
+    clever_sandbox.state.add_fault("/v2.1/me", "hang", times=None)  # no answer until the test ends
 
     trip = clever_callback(client, clever_sandbox, user_id=demo.ZOE_OBRIEN)
 
@@ -134,6 +139,17 @@ def test_me_timing_out_gives_a_try_again_page_and_creates_nothing(client, clever
     assert "Clever is not responding right now" in trip.response.content.decode()
     assert TRY_AGAIN in trip.response.content.decode()
     assert nothing_provisioned()
+
+
+@pytest.mark.parametrize("retry_after", ["soon", "0"])
+def test_a_short_rate_limit_at_sign_in_is_waited_out_whatever_its_retry_after(client, clever_sandbox, retry_after):
+    # X-RateLimit-Reset says now; "soon" (unreadable) must count as absent, not fail the login.
+    clever_sandbox.state.add_fault("/v2.1/me", 429, reset_in=0, headers={"Retry-After": retry_after})
+
+    clever_login(client, clever_sandbox, user_id=demo.ZOE_OBRIEN)
+
+    assert signed_in(client)
+    assert clever_sandbox.state.count_calls("/v2.1/me") == 2
 
 
 def test_try_again_after_clever_recovers(client, clever_sandbox):

@@ -1,15 +1,19 @@
-"""Helpers for roster tests: sync a sandbox teacher, and read back what the product holds."""
+"""Helpers for roster tests: sync a sandbox teacher, and read back what the product holds.
+
+Expected values are never computed here or by the sandbox: tests write them out, read off
+the fixture roster they serve (tests/fixtures).
+"""
 
 from rosters import services
 from rosters.models import Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
-from sandbox import demo
+from tests.fixtures import HARBOR
 
 
-def teacher_row(clever_id: str, *, library: bool = False) -> Teacher:
+def teacher_row(clever_id: str, *, library: bool = False, district_id: str = HARBOR) -> Teacher:
     """Return the Teacher row a Clever login would have created for this sandbox user."""
     teacher, _ = Teacher.objects.get_or_create(
         clever_id=clever_id,
-        defaults={"sharing": "library" if library else "district", "district_id": "" if library else demo.DISTRICT},
+        defaults={"sharing": "library" if library else "district", "district_id": "" if library else district_id},
     )
     return teacher
 
@@ -18,7 +22,7 @@ def user_credentials(sandbox, clever_id: str) -> services.SyncCredentials:
     return services.SyncCredentials(token=sandbox.state.user_token(clever_id), paginate=False)
 
 
-def district_credentials(sandbox, district_id: str = demo.DISTRICT) -> services.SyncCredentials:
+def district_credentials(sandbox, district_id: str = HARBOR) -> services.SyncCredentials:
     return services.SyncCredentials(token=sandbox.state.district_token(district_id), paginate=True)
 
 
@@ -31,25 +35,14 @@ def sync(sandbox, clever_id: str, *, credentials=None, library: bool = False) ->
     )
 
 
-def sandbox_classes(sandbox, clever_id: str) -> dict[str, set[str]]:
-    """Return what the sandbox shares: section id -> its student ids."""
-    roster = sandbox.state.roster
-    return {
-        section_id: set(roster.get("sections", section_id)["students"])
-        for section_id in roster.sections_of("teachers", clever_id)
-    }
-
-
-def product_classes(clever_id: str) -> dict[str, set[str]]:
-    """Return what My classes shows: section id -> its current (not removed) student ids."""
-    classes = {
-        section.clever_id: set() for section in Section.objects.filter(section_teachers__teacher__clever_id=clever_id)
-    }
-    for section_id, student_id in Enrollment.objects.filter(
-        section__clever_id__in=classes, removed_at__isnull=True
-    ).values_list("section__clever_id", "student__clever_id"):
-        classes[section_id].add(student_id)
-    return classes
+def classes(clever_id: str) -> dict[str, list[str]]:
+    """Return what My classes shows a teacher: each class's name -> its current students' names, sorted."""
+    shown = {section.name: [] for section in Section.objects.filter(section_teachers__teacher__clever_id=clever_id)}
+    for section_name, first, last in Enrollment.objects.filter(
+        section__section_teachers__teacher__clever_id=clever_id, removed_at__isnull=True
+    ).values_list("section__name", "student__first_name", "student__last_name"):
+        shown[section_name].append(f"{first} {last}")
+    return {name: sorted(students) for name, students in shown.items()}
 
 
 def database_state() -> dict:
@@ -61,3 +54,16 @@ def database_state() -> dict:
         "students": sorted(Student.objects.values_list("pk", "clever_id", "first_name", "last_name", "archived_at")),
         "enrollments": sorted(Enrollment.objects.values_list("pk", "section_id", "student_id", "removed_at")),
     }
+
+
+# What the three Harbor teachers' My classes show once synced (tests/fixtures/rosters/harbor.json).
+RIVERA_CLASSES = {
+    "Algebra I - Rivera - 1": ["Ada Lovelace", "Ben Carter", "Chloé Dubois", "Hugo Martin", "Iris Chen"],
+    "Geometry - Rivera - 2": ["Dev Patel", "Ema Schmidt"],
+    "STEM Lab - Rivera - 4": ["Ada Lovelace", "Farid Haddad"],
+}
+OKORO_CLASSES = {
+    "Biology - Okoro - 3": ["Ben Carter", "Gus Olsen"],
+    "STEM Lab - Rivera - 4": ["Ada Lovelace", "Farid Haddad"],
+}
+FISCHER_CLASSES = {"English 7 - Fischer - 2": ["Jade Kim", "Kofi Mensah"]}

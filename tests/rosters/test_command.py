@@ -7,8 +7,9 @@ from django.core.management import CommandError, call_command
 
 from rosters.models import DistrictToken, Section, SyncRun, Teacher
 from sandbox import demo
+from tests.fixtures import FISCHER, HARBOR, OKORO, PETROVA, RIVERA, roster_data
 
-from .helpers import product_classes, sandbox_classes, teacher_row
+from .helpers import FISCHER_CLASSES, RIVERA_CLASSES, classes, teacher_row
 
 pytestmark = pytest.mark.django_db
 
@@ -20,56 +21,66 @@ def run_command(*args) -> str:
 
 
 @pytest.fixture
-def district_token(clever_sandbox):
-    return DistrictToken.objects.create(
-        district_id=demo.DISTRICT, name="Demo District", token=clever_sandbox.state.district_token(demo.DISTRICT)
-    )
+def harbor(clever_sandbox):
+    """The sandbox serving tests/fixtures/rosters/harbor.json and library.json at once (for conftest's too)."""
+    roster = roster_data("harbor")
+    for kind, records in roster_data("library").items():
+        if isinstance(records, list):
+            roster[kind] += records
+    clever_sandbox.state.load(roster)
+    return clever_sandbox
 
 
-def test_one_teacher_by_clever_id(clever_sandbox, district_token):
-    teacher_row(demo.ZOE_OBRIEN)
+def test_one_teacher_by_clever_id(harbor, district_token):
+    teacher_row(RIVERA)
 
-    output = run_command("--teacher", demo.ZOE_OBRIEN)
+    output = run_command("--teacher", RIVERA)
 
-    assert f"[1/1] {demo.ZOE_OBRIEN}" in output or "[1/1] Zoë O'Brien" in output
-    assert "Synced 1, failed 0, skipped 0" in output
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert output.splitlines() == [
+        "Syncing 1 teacher from Clever…",
+        f"[1/1] {RIVERA} ({RIVERA}): ok: 20 created, 1 updated, 0 removed, 0 restored (6 HTTP calls)",
+        "Synced 1, failed 0, skipped 0 (need a fresh Clever login or a district token).",
+    ]
+    assert classes(RIVERA) == RIVERA_CLASSES
     assert SyncRun.objects.get().trigger == SyncRun.Trigger.COMMAND
 
 
-def test_a_whole_district_with_one_failure_reports_it_and_exits_non_zero(clever_sandbox, district_token):
-    for clever_id in (demo.ZOE_OBRIEN, demo.LIAM_CHEN, demo.RUTH_OKAFOR):
+def test_a_whole_district_with_one_failure_reports_it_and_exits_non_zero(harbor, district_token):
+    for clever_id in (RIVERA, OKORO, FISCHER):
         teacher_row(clever_id)
-    clever_sandbox.state.add_fault(f"/v2.0/teachers/{demo.LIAM_CHEN}", 500, times=None)
+    harbor.state.add_fault(f"/v2.0/teachers/{OKORO}", 500, times=None)
 
     out = StringIO()
     with pytest.raises(CommandError, match="Synced 2, failed 1"):
-        call_command("sync_rosters", "--district", demo.DISTRICT, stdout=out)
+        call_command("sync_rosters", "--district", HARBOR, stdout=out)
 
-    assert "failed: CleverUnavailable: HTTP 500" in out.getvalue()
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
-    assert product_classes(demo.RUTH_OKAFOR) == sandbox_classes(clever_sandbox, demo.RUTH_OKAFOR)
-    assert product_classes(demo.LIAM_CHEN) == {}
+    assert f"[2/3] {OKORO} ({OKORO}): failed: CleverUnavailable: HTTP 500 Internal server error" in out.getvalue()
+    assert classes(RIVERA) == RIVERA_CLASSES
+    assert classes(FISCHER) == FISCHER_CLASSES
+    # Okoro co-teaches STEM Lab, which Rivera's sync brought; his own sync never ran.
+    assert classes(OKORO) == {"STEM Lab - Rivera - 4": ["Ada Lovelace", "Farid Haddad"]}
+    assert Teacher.objects.get(clever_id=OKORO).last_synced_at is None
 
 
-def test_all_skips_teachers_without_credentials_and_syncs_the_rest(clever_sandbox):
-    zoe = teacher_row(demo.ZOE_OBRIEN)
-    Teacher.objects.filter(pk=zoe.pk).update(token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
-    teacher_row(demo.PRIYA_RAMAN, library=True)  # no token, no district: needs a login
+def test_all_skips_teachers_without_credentials_and_syncs_the_rest(harbor):
+    rivera = teacher_row(RIVERA)
+    Teacher.objects.filter(pk=rivera.pk).update(token=harbor.state.user_token(RIVERA))
+    teacher_row(PETROVA, library=True)  # no token, no district: needs a login
 
     output = run_command("--all")
 
-    assert "skipped, needs a fresh Clever login" in output
+    assert f"[1/2] {PETROVA} ({PETROVA}): skipped, needs a fresh Clever login" in output
     assert "Synced 1, failed 0, skipped 1" in output
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert classes(RIVERA) == RIVERA_CLASSES
+    assert classes(PETROVA) == {}
 
 
-def test_dry_run_reports_changes_and_writes_nothing(clever_sandbox, district_token):
-    teacher_row(demo.ZOE_OBRIEN)
+def test_dry_run_reports_changes_and_writes_nothing(harbor, district_token):
+    teacher_row(RIVERA)
 
-    output = run_command("--teacher", demo.ZOE_OBRIEN, "--dry-run")
+    output = run_command("--teacher", RIVERA, "--dry-run")
 
-    assert "would change:" in output
+    assert f"[1/1] {RIVERA} ({RIVERA}): would change: 20 created, 1 updated, 0 removed, 0 restored" in output
     assert "Checked 1, failed 0" in output
     assert not Section.objects.exists()
     assert not SyncRun.objects.exists()
@@ -99,4 +110,4 @@ def test_district_tokens_can_be_imported_from_clever(clever_sandbox, client):
     assert "Imported from Clever: 1 new, 0 updated." in response.content.decode()
     token = DistrictToken.objects.get()
     assert (token.district_id, token.token) == (demo.DISTRICT, clever_sandbox.state.district_token(demo.DISTRICT))
-    assert token.name == clever_sandbox.state.get("districts", demo.DISTRICT)["name"]
+    assert token.name == "Demo District"  # as sandbox/data/demo.json names it

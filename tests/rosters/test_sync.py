@@ -1,86 +1,128 @@
-"""The roster sync against the sandbox over HTTP: exact, idempotent, all-or-nothing, cheap."""
+"""The roster sync against the sandbox over HTTP: exact, idempotent, all-or-nothing, cheap.
+
+The sandbox serves the hand-written rosters of tests/fixtures; every expected class,
+student and count below is read off those files, not computed.
+"""
 
 import pytest
+import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rosters import jobs, services
-from rosters.models import Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
-from sandbox import demo
+from rosters.models import DistrictToken, Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
 from sandbox.generate import generate_roster
+from tests.fixtures import (
+    ADA,
+    ALGEBRA,
+    BEN,
+    CHLOE,
+    DEV,
+    FISCHER,
+    GEOMETRY,
+    HARBOR,
+    OKORO,
+    PETROVA,
+    RIVERA,
+    STEM_LAB,
+    roster_data,
+    roster_path,
+    serve_roster,
+)
 
 from .helpers import (
+    FISCHER_CLASSES,
+    OKORO_CLASSES,
+    RIVERA_CLASSES,
+    classes,
     database_state,
     district_credentials,
-    product_classes,
-    sandbox_classes,
     sync,
     teacher_row,
 )
 
 pytestmark = pytest.mark.django_db
 
-DISTRICT_TEACHERS = [demo.ZOE_OBRIEN, demo.JOSE_NUNEZ, demo.RUTH_OKAFOR, demo.LIAM_CHEN, demo.AMELIE_DUBOIS]
-LIBRARY_TEACHERS = [demo.PRIYA_RAMAN, demo.HANNAH_MULLER]
+UNAVAILABLE = "Clever is not responding right now. Please try again in a few minutes."
+UNREADABLE = "Clever sent a reply we could not read. Please try again in a few minutes."
+SIGN_IN_AGAIN = "Your Clever sign-in has expired. Please log in with Clever again."
+NOT_SHARED = "Clever no longer shares this information with us."
+BUSY = "Clever is busy right now. Please try again in a minute."
 
 
-@pytest.mark.parametrize("clever_id", DISTRICT_TEACHERS)
-def test_a_district_teachers_demo_roster_arrives_exactly(clever_sandbox, clever_id):
-    run = sync(clever_sandbox, clever_id)
-
-    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
-    expected = sandbox_classes(clever_sandbox, clever_id)
-    assert product_classes(clever_id) == expected
-    # Teacher, school, the section list, then one call per section.
-    assert run.http_calls == 3 + len(expected)
-
-    roster = clever_sandbox.state.roster
-    for section in Section.objects.filter(clever_id__in=expected):
-        record = roster.get("sections", section.clever_id)
-        assert (section.name, section.subject, section.grade) == (
-            record["name"],
-            record.get("subject") or "",
-            record.get("grade") or "",
-        )
-    for student in Student.objects.filter(enrollments__section__clever_id__in=expected).distinct():
-        record = roster.get("students", student.clever_id)
-        assert (student.first_name, student.last_name, student.grade) == (
-            record["name"]["first"],
-            record["name"]["last"],
-            record["grade"],
-        )
-
-    teacher = Teacher.objects.get(clever_id=clever_id)
-    record = roster.get("teachers", clever_id)
-    assert teacher.email == (record.get("email") or "")
-    assert teacher.school_name == roster.get("schools", record["school"])["name"]
-    assert teacher.last_synced_at is not None
-
-
-@pytest.mark.parametrize("clever_id", LIBRARY_TEACHERS)
-def test_a_library_teachers_students_arrive_as_first_name_last_initial_and_grade(clever_sandbox, clever_id):
-    run = sync(clever_sandbox, clever_id, library=True)
+def test_a_district_teachers_roster_arrives_exactly(harbor):
+    run = sync(harbor, RIVERA)
 
     assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
-    expected = sandbox_classes(clever_sandbox, clever_id)
-    assert product_classes(clever_id) == expected
-    assert run.http_calls == 2 + len(expected)  # no school to read
-    roster = clever_sandbox.state.roster
-    for student in Student.objects.all():
-        record = roster.get("students", student.clever_id)
-        assert student.first_name == record["name"]["first"]
-        assert student.last_name == record["name"]["last"][:1]
-        assert student.grade == (record.get("grade") or "")
-    assert Teacher.objects.get(clever_id=clever_id).school_name == ""
+    assert classes(RIVERA) == RIVERA_CLASSES
+    # 3 sections, 8 students (Ada is in two of them), 9 enrollments; and the teacher's profile.
+    assert (run.created, run.updated, run.removed, run.restored) == (3 + 8 + 9, 1, 0, 0)
+    assert run.http_calls == 3 + 3  # teacher, school, the section list; then one call per section
+    assert sorted(Section.objects.values_list("name", "subject", "grade", "period", "section_number")) == [
+        ("Algebra I - Rivera - 1", "math", "9", "1", "101"),
+        ("Geometry - Rivera - 2", "math", "10", "2", "102"),
+        ("STEM Lab - Rivera - 4", "technology and engineering", "9", "4", "104"),
+    ]
+    assert Student.objects.values_list("first_name", "last_name", "grade").get(clever_id=DEV) == ("Dev", "Patel", "10")
+    rivera = Teacher.objects.get(clever_id=RIVERA)
+    assert (rivera.first_name, rivera.last_name, rivera.email, rivera.title) == (
+        "María",
+        "Rivera",
+        "maria.rivera@harbor.example",
+        "Math Teacher",
+    )
+    assert (rivera.district_id, rivera.school_name) == (HARBOR, "Harbor High School")
+    assert rivera.last_synced_at is not None
 
 
-def test_syncing_twice_changes_nothing_the_second_time(clever_sandbox):
-    first = sync(clever_sandbox, demo.ZOE_OBRIEN)
+@pytest.mark.parametrize("served_by", ["CLEVER_SANDBOX_DATA", "PUT /_control/roster"])
+def test_the_fixture_roster_arrives_the_same_however_the_sandbox_is_given_it(clever_sandbox, settings, served_by):
+    if served_by == "CLEVER_SANDBOX_DATA":
+        settings.CLEVER_SANDBOX_DATA = str(roster_path("harbor"))
+        clever_sandbox.state.reset()
+    else:
+        loaded = requests.put(f"{clever_sandbox.url}/_control/roster", json=roster_data("harbor"), timeout=10)
+        assert loaded.json()["loaded"]["students"] == 11
+
+    run = sync(clever_sandbox, RIVERA)
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert classes(RIVERA) == RIVERA_CLASSES
+
+
+def test_a_teacher_without_an_email_at_another_school(harbor):
+    run = sync(harbor, FISCHER)
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert classes(FISCHER) == FISCHER_CLASSES
+    fischer = Teacher.objects.get(clever_id=FISCHER)
+    assert (fischer.email, fischer.school_name) == ("", "Bayview Middle School")
+
+
+def test_a_library_teachers_students_arrive_as_first_name_last_initial_and_grade(clever_sandbox):
+    serve_roster(clever_sandbox, "library")
+
+    run = sync(clever_sandbox, PETROVA, library=True)
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert classes(PETROVA) == {"Chess Club": ["Owen P"], "Reading Circle": ["Mila N", "Theo G"]}
+    assert run.http_calls == 2 + 2  # no school to read
+    assert sorted(Student.objects.values_list("first_name", "last_name", "grade")) == [
+        ("Mila", "N", "4"),
+        ("Owen", "P", "5"),
+        ("Theo", "G", "4"),
+    ]
+    petrova = Teacher.objects.get(clever_id=PETROVA)
+    assert (petrova.email, petrova.school_name, petrova.district_id) == ("nadia.petrova@example.org", "", "")
+
+
+def test_syncing_twice_changes_nothing_the_second_time(harbor):
+    first = sync(harbor, RIVERA)
     before = database_state()
 
-    second = sync(clever_sandbox, demo.ZOE_OBRIEN)
+    second = sync(harbor, RIVERA)
 
-    assert first.created > 0
+    assert first.created == 20
     assert (second.created, second.updated, second.removed, second.restored) == (0, 0, 0, 0)
     after = database_state()
     # Same rows with the same primary keys; only the teacher's "last synced" moved.
@@ -90,134 +132,177 @@ def test_syncing_twice_changes_nothing_the_second_time(clever_sandbox):
     assert after["links"] == before["links"]
 
 
-def test_a_student_removed_in_clever_is_marked_removed_then_restored_with_the_same_row(clever_sandbox):
-    sync(clever_sandbox, demo.ZOE_OBRIEN)
-    student_id = next(iter(sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)[demo.GEOMETRY]))
-    enrollment = Enrollment.objects.get(section__clever_id=demo.GEOMETRY, student__clever_id=student_id)
-    student_pk = enrollment.student_id
+def test_a_student_removed_in_clever_is_marked_removed_archived_then_restored_with_the_same_rows(harbor):
+    sync(harbor, RIVERA)
+    enrollment = Enrollment.objects.get(section__clever_id=ALGEBRA, student__clever_id=CHLOE)
 
-    clever_sandbox.state.remove_student_from_section(student_id, demo.GEOMETRY)
-    removal = sync(clever_sandbox, demo.ZOE_OBRIEN)
+    harbor.state.remove_student_from_section(CHLOE, ALGEBRA)  # Chloé's only class
+    removal = sync(harbor, RIVERA)
 
     assert (removal.created, removal.removed, removal.restored) == (0, 1, 0)
     enrollment.refresh_from_db()
     assert enrollment.removed_at is not None
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
-    if not Enrollment.objects.filter(student_id=student_pk, removed_at__isnull=True).exists():
-        assert Student.objects.get(pk=student_pk).archived_at is not None
+    assert classes(RIVERA)["Algebra I - Rivera - 1"] == ["Ada Lovelace", "Ben Carter", "Hugo Martin", "Iris Chen"]
+    assert Student.objects.get(clever_id=CHLOE).archived_at is not None  # in no class any more
 
-    clever_sandbox.state.add_student_to_section(student_id, demo.GEOMETRY)
-    restore = sync(clever_sandbox, demo.ZOE_OBRIEN)
+    harbor.state.add_student_to_section(CHLOE, ALGEBRA)
+    restore = sync(harbor, RIVERA)
 
     assert (restore.created, restore.removed, restore.restored) == (0, 0, 1)
-    restored = Enrollment.objects.get(section__clever_id=demo.GEOMETRY, student__clever_id=student_id)
-    assert (restored.pk, restored.student_id, restored.removed_at) == (enrollment.pk, student_pk, None)
-    assert Student.objects.get(pk=student_pk).archived_at is None
+    restored = Enrollment.objects.get(section__clever_id=ALGEBRA, student__clever_id=CHLOE)
+    assert (restored.pk, restored.student_id, restored.removed_at) == (enrollment.pk, enrollment.student_id, None)
+    assert Student.objects.get(clever_id=CHLOE).archived_at is None
+    assert classes(RIVERA) == RIVERA_CLASSES
 
 
-def test_a_student_left_with_no_class_is_archived(clever_sandbox):
-    sync(clever_sandbox, demo.LIAM_CHEN)
-    roster = clever_sandbox.state.roster
-    student_id = next(  # someone in World History and nowhere else
-        s
-        for s in sorted(sandbox_classes(clever_sandbox, demo.LIAM_CHEN)[demo.WORLD_HISTORY])
-        if roster.sections_of("students", s) == [demo.WORLD_HISTORY]
-    )
+def test_a_student_removed_from_one_class_but_still_in_another_is_not_archived(harbor):
+    sync(harbor, RIVERA)
 
-    clever_sandbox.state.remove_student_from_section(student_id, demo.WORLD_HISTORY)
-    sync(clever_sandbox, demo.LIAM_CHEN)
+    harbor.state.remove_student_from_section(ADA, ALGEBRA)  # she stays in STEM Lab
+    run = sync(harbor, RIVERA)
 
-    assert Student.objects.get(clever_id=student_id).archived_at is not None
+    assert (run.created, run.removed, run.restored) == (0, 1, 0)
+    assert classes(RIVERA)["Algebra I - Rivera - 1"] == ["Ben Carter", "Chloé Dubois", "Hugo Martin", "Iris Chen"]
+    assert classes(RIVERA)["STEM Lab - Rivera - 4"] == ["Ada Lovelace", "Farid Haddad"]
+    assert Student.objects.get(clever_id=ADA).archived_at is None
 
 
-def test_moving_a_student_and_adding_a_section_show_exactly_that_change(clever_sandbox):
-    sync(clever_sandbox, demo.ZOE_OBRIEN)
-    mover = sorted(
-        sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)[demo.ALGEBRA_I]
-        - set(clever_sandbox.state.get("sections", demo.GEOMETRY)["students"])
-    )[0]
-    clever_sandbox.state.move_student(mover, demo.ALGEBRA_I, demo.GEOMETRY)
-    algebra = clever_sandbox.state.get("sections", demo.ALGEBRA_I)
-    clever_sandbox.state.add_section(
+def test_moving_a_student_and_adding_a_section_show_exactly_that_change(harbor):
+    sync(harbor, RIVERA)
+    harbor.state.move_student(DEV, GEOMETRY, ALGEBRA)
+    harbor.state.add_section(
         {
-            **algebra,
-            "id": "5b2c569c7a68e009745801ff",
-            "name": "Algebra II - O'Brien - 6",
-            "period": "6",
-            "sis_id": "ALG2",
-            "students": algebra["students"][:3],
+            "id": "5e00000000000000000000ff",
+            "district": HARBOR,
+            "school": "5c0000000000000000000001",
+            "name": "Algebra II - Rivera - 6",
+            "subject": "math",
+            "grade": "10",
+            "teachers": [RIVERA],
+            "students": [ADA, BEN, CHLOE],
         }
     )
 
-    run = sync(clever_sandbox, demo.ZOE_OBRIEN)
+    run = sync(harbor, RIVERA)
 
-    # One new section, one new enrollment for the mover, three for the new section; one removal.
+    # One new section, one new enrollment for Dev, three for the new section; Dev's Geometry one removed.
     assert (run.created, run.updated, run.removed, run.restored) == (1 + 1 + 3, 0, 1, 0)
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert classes(RIVERA) == {
+        "Algebra I - Rivera - 1": [
+            "Ada Lovelace",
+            "Ben Carter",
+            "Chloé Dubois",
+            "Dev Patel",
+            "Hugo Martin",
+            "Iris Chen",
+        ],
+        "Algebra II - Rivera - 6": ["Ada Lovelace", "Ben Carter", "Chloé Dubois"],
+        "Geometry - Rivera - 2": ["Ema Schmidt"],
+        "STEM Lab - Rivera - 4": ["Ada Lovelace", "Farid Haddad"],
+    }
 
 
-def test_a_failure_on_the_third_of_five_section_calls_leaves_the_roster_untouched(clever_sandbox, settings):
+def test_a_failure_on_the_last_section_call_leaves_the_roster_untouched(harbor, settings):
     settings.CLEVER_SYNC_CONCURRENCY = 1  # "the third call" is then the third section
-    algebra = clever_sandbox.state.get("sections", demo.ALGEBRA_I)
-    for n in (1, 2):
-        clever_sandbox.state.add_section({**algebra, "id": f"5b2c569c7a68e0097458020{n}", "name": f"Extra {n}"})
-    assert len(sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)) == 5
-    sync(clever_sandbox, demo.ZOE_OBRIEN)
+    sync(harbor, RIVERA)
     before = database_state()
     # Clever changes, but the third section call fails every time (retries included).
-    clever_sandbox.state.remove_student_from_section(algebra["students"][0], demo.ALGEBRA_I)
-    clever_sandbox.state.update("sections", demo.GEOMETRY, name="Geometry (renamed)")
-    clever_sandbox.state.add_fault("/v2.0/sections/*/students", 503, skip=2, times=None)
+    harbor.state.remove_student_from_section(BEN, ALGEBRA)
+    harbor.state.update("sections", GEOMETRY, name="Geometry (renamed)")
+    harbor.state.add_fault("/v2.0/sections/*/students", 503, skip=2, times=None)
 
-    run = sync(clever_sandbox, demo.ZOE_OBRIEN)
+    run = sync(harbor, RIVERA)
 
-    assert run.outcome == SyncRun.Outcome.FAILED
-    assert "Clever is not responding" in run.message
-    assert "503" in run.error
-    after = database_state()
-    assert after == before | {"teachers": after["teachers"]}
-    assert after["teachers"] == before["teachers"]  # not even "last synced" moves
+    assert (run.outcome, run.message) == (SyncRun.Outcome.FAILED, UNAVAILABLE)
+    assert run.error == "CleverUnavailable: HTTP 503 Service unavailable"
+    assert database_state() == before  # not even "last synced" moves
+    assert classes(RIVERA) == RIVERA_CLASSES
 
 
-@pytest.mark.parametrize("kind", ["malformed_json", "html", "401", "404"])
-def test_an_unreadable_or_refused_section_reply_is_never_read_as_no_students(clever_sandbox, kind):
-    sync(clever_sandbox, demo.RUTH_OKAFOR)
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ({"kind": "malformed_json"}, UNREADABLE),
+        ({"kind": "html"}, UNREADABLE),
+        ({"kind": "data_null"}, UNREADABLE),
+        ({"kind": "no_id"}, UNREADABLE),
+        ({"kind": "401"}, SIGN_IN_AGAIN),
+        ({"kind": "404"}, NOT_SHARED),
+        ({"kind": "reset"}, UNAVAILABLE),
+        ({"kind": "cut_off"}, UNAVAILABLE),
+        ({"kind": "429", "retry_after": "http-date", "reset_in": 3600}, BUSY),
+    ],
+    ids=["malformed_json", "html", "data_null", "no_id", "401", "404", "reset", "cut_off", "429-for-an-hour"],
+)
+def test_a_failed_section_reply_is_never_read_as_no_students(harbor, fault, message):
+    sync(harbor, RIVERA)
     before = database_state()
-    clever_sandbox.state.add_fault("/v2.0/sections/*/students", kind, times=None, id=demo.READING)
+    harbor.state.add_fault("/v2.0/sections/*/students", times=None, id=GEOMETRY, **fault)
 
-    run = sync(clever_sandbox, demo.RUTH_OKAFOR)
+    run = sync(harbor, RIVERA)
 
-    assert run.outcome == SyncRun.Outcome.FAILED
-    assert run.message
-    assert database_state()["enrollments"] == before["enrollments"]
+    assert (run.outcome, run.message) == (SyncRun.Outcome.FAILED, message)
+    assert database_state() == before
+    assert classes(RIVERA) == RIVERA_CLASSES
 
 
-def test_a_rate_limit_is_waited_out_and_the_sync_succeeds(clever_sandbox):
-    clever_sandbox.state.add_fault("/v2.0/teachers/*/sections", 429, reset_in=1, times=1)
+def test_a_section_list_whose_next_link_loops_fails_the_sync_and_changes_nothing(harbor):
+    credentials = district_credentials(harbor)
+    sync(harbor, RIVERA, credentials=credentials)
+    before = database_state()
+    harbor.state.add_fault("/v2.0/sections/*/students", "next_loop", times=None, id=ALGEBRA)
 
-    run = sync(clever_sandbox, demo.ZOE_OBRIEN)
+    run = sync(harbor, RIVERA, credentials=credentials)
+
+    assert (run.outcome, run.message) == (SyncRun.Outcome.FAILED, UNREADABLE)
+    assert run.error == "CleverBadResponse: pagination went round in a circle"
+    assert database_state() == before
+
+
+def test_a_reply_that_never_comes_times_out_and_changes_nothing(harbor, settings):
+    settings.CLEVER_HTTP_TIMEOUT = 0.2
+    sync(harbor, RIVERA)
+    before = database_state()
+    harbor.state.add_fault("/v2.0/sections/*/students", "hang", times=None, id=GEOMETRY)
+
+    run = sync(harbor, RIVERA)
+
+    assert (run.outcome, run.message, run.error) == (
+        SyncRun.Outcome.FAILED,
+        UNAVAILABLE,
+        "CleverUnavailable: timed out",
+    )
+    assert database_state() == before
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [{"headers": {"Retry-After": "0"}}, {"retry_after": "http-date"}, {"headers": {"Retry-After": "soon"}}],
+    ids=["seconds", "http-date", "garbled"],
+)
+def test_a_short_rate_limit_is_waited_out_however_clever_says_so(harbor, asked):
+    # reset_in=0: Clever's window ends now (X-RateLimit-Reset; what a garbled Retry-After leaves).
+    harbor.state.add_fault("/v2.0/teachers/*/sections", 429, reset_in=0, times=1, **asked)
+
+    run = sync(harbor, RIVERA)
 
     assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert classes(RIVERA) == RIVERA_CLASSES
     assert run.http_calls == 3 + 3 + 1  # the refused call, then the same again
 
 
-def test_a_district_token_pages_through_hundreds_of_students_exactly_once(clever_sandbox, settings):
-    settings.CLEVER_PAGE_SIZE = 100
-    roster = generate_roster(teachers=1, sections_per_teacher=2, students_per_section=130, seed=7)
-    clever_sandbox.state.load(roster)
-    teacher_id = roster["teachers"][0]["id"]
-    district_id = roster["districts"][0]["id"]
+def test_a_district_token_pages_through_every_student_exactly_once(harbor, settings):
+    settings.CLEVER_PAGE_SIZE = 2
 
-    run = sync(clever_sandbox, teacher_id, credentials=district_credentials(clever_sandbox, district_id))
+    run = sync(harbor, RIVERA, credentials=district_credentials(harbor))
 
     assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
-    expected = sandbox_classes(clever_sandbox, teacher_id)
-    assert sum(len(students) for students in expected.values()) == 260
-    assert product_classes(teacher_id) == expected
-    assert Enrollment.objects.count() == 260
-    # Each 130-student section takes two pages of 100.
-    assert clever_sandbox.state.count_calls("/v2.0/sections/*/students") == 4
+    assert classes(RIVERA) == RIVERA_CLASSES
+    assert Enrollment.objects.count() == 5 + 2 + 2
+    # Pages of two: Algebra I's 5 students take 3 pages, Geometry's and STEM Lab's 2 one each.
+    assert harbor.state.count_calls("/v2.0/sections/*/students") == 3 + 1 + 1
+    # Teacher, school, the three sections in two pages, then the students.
+    assert run.http_calls == 1 + 1 + 2 + 5
 
 
 def _sync_queries(sandbox, *, sections, students, seed, times=1) -> list[int]:
@@ -245,76 +330,98 @@ def test_the_sql_of_one_sync_does_not_grow_with_sections_or_students(clever_sand
     assert small_again < small_first
 
 
-def test_a_co_teacher_who_signs_in_later_finds_the_shared_section(clever_sandbox):
-    sync(clever_sandbox, demo.ZOE_OBRIEN)
-    nunez = Teacher.objects.get(clever_id=demo.JOSE_NUNEZ)
-    assert nunez.user is None  # a placeholder until he signs in
-    assert list(nunez.sections.values_list("clever_id", flat=True)) == [demo.STEM_LAB]
-    assert SectionTeacher.objects.get(section__clever_id=demo.STEM_LAB, teacher__clever_id=demo.ZOE_OBRIEN).is_primary
+def test_a_co_teacher_who_signs_in_later_finds_the_shared_section(harbor):
+    sync(harbor, RIVERA)
+    okoro = Teacher.objects.get(clever_id=OKORO)
+    assert okoro.user is None  # a placeholder until he signs in
+    assert list(okoro.sections.values_list("name", flat=True)) == ["STEM Lab - Rivera - 4"]
+    stem = SectionTeacher.objects.filter(section__clever_id=STEM_LAB).order_by("teacher__clever_id")
+    assert list(stem.values_list("teacher__clever_id", "is_primary")) == [(RIVERA, True), (OKORO, False)]
 
-    sync(clever_sandbox, demo.JOSE_NUNEZ)
+    sync(harbor, OKORO)
 
-    assert Teacher.objects.filter(clever_id=demo.JOSE_NUNEZ).count() == 1
-    assert product_classes(demo.JOSE_NUNEZ) == sandbox_classes(clever_sandbox, demo.JOSE_NUNEZ)
-    maya = Student.objects.get(clever_id=demo.MAYA_RODRIGUEZ)  # in Algebra I (O'Brien) and Biology (Núñez)
-    assert set(maya.enrollments.values_list("section__clever_id", flat=True)) == {demo.ALGEBRA_I, demo.BIOLOGY}
+    assert Teacher.objects.filter(clever_id=OKORO).count() == 1
+    assert classes(OKORO) == OKORO_CLASSES
+    assert classes(RIVERA) == RIVERA_CLASSES
+    ben = Student.objects.get(clever_id=BEN)  # in Algebra I (Rivera) and Biology (Okoro)
+    assert sorted(ben.enrollments.values_list("section__name", flat=True)) == [
+        "Algebra I - Rivera - 1",
+        "Biology - Okoro - 3",
+    ]
 
 
-def test_a_section_the_teacher_no_longer_teaches_leaves_their_classes(clever_sandbox):
-    sync(clever_sandbox, demo.AMELIE_DUBOIS)
-    clever_sandbox.state.remove("sections", demo.ART)
+def test_a_section_the_teacher_no_longer_teaches_leaves_their_classes(harbor):
+    sync(harbor, RIVERA)
+    harbor.state.remove("sections", GEOMETRY)  # Rivera was its only teacher
 
-    run = sync(clever_sandbox, demo.AMELIE_DUBOIS)
+    run = sync(harbor, RIVERA)
 
     assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
-    assert set(product_classes(demo.AMELIE_DUBOIS)) == {demo.FRENCH}
-    art = Section.objects.get(clever_id=demo.ART)
-    assert not art.enrollments.filter(removed_at__isnull=True).exists()  # no teacher left: enrollments end
-    assert run.removed == art.enrollments.count()
+    assert sorted(classes(RIVERA)) == ["Algebra I - Rivera - 1", "STEM Lab - Rivera - 4"]
+    geometry = Section.objects.get(clever_id=GEOMETRY)
+    assert not geometry.enrollments.filter(removed_at__isnull=True).exists()  # no teacher left: enrollments end
+    assert run.removed == 2  # Dev and Ema
+    assert sorted(Student.objects.filter(archived_at__isnull=False).values_list("first_name", flat=True)) == [
+        "Dev",
+        "Ema",
+    ]
 
 
-def test_the_login_sync_keeps_the_token_encrypted_and_never_raises(clever_sandbox):
-    teacher = teacher_row(demo.ZOE_OBRIEN)
-    token = clever_sandbox.state.user_token(demo.ZOE_OBRIEN)
-    clever_sandbox.state.add_fault("/v2.0/teachers/*", 500, times=None)
+def test_the_login_sync_keeps_the_token_encrypted_and_never_raises(harbor):
+    teacher = teacher_row(RIVERA)
+    token = harbor.state.user_token(RIVERA)
+    harbor.state.add_fault("/v2.0/teachers/*", 500, times=None)
 
     run = jobs.teacher_login_sync(teacher=teacher, token=token)
 
-    assert run.outcome == SyncRun.Outcome.FAILED
-    assert run.trigger == SyncRun.Trigger.LOGIN
+    assert (run.outcome, run.trigger, run.message) == (SyncRun.Outcome.FAILED, SyncRun.Trigger.LOGIN, UNAVAILABLE)
     teacher.refresh_from_db()
     assert teacher.token == token
     with connection.cursor() as cursor:
         cursor.execute("SELECT token FROM rosters_teacher WHERE id = %s", [teacher.pk])
         assert token not in cursor.fetchone()[0]
 
-    clever_sandbox.state.clear_faults()
+    harbor.state.clear_faults()
     retry = services.teacher_sync(teacher=teacher, trigger=SyncRun.Trigger.BUTTON)
     assert retry.outcome == SyncRun.Outcome.SUCCESS, retry.error
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert classes(RIVERA) == RIVERA_CLASSES
 
 
-def test_a_refused_teacher_token_is_forgotten_so_the_next_sync_asks_for_a_login(clever_sandbox):
-    teacher = teacher_row(demo.ZOE_OBRIEN)
-    jobs.teacher_login_sync(teacher=teacher, token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
-    clever_sandbox.state.revoke_token(clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
+def test_a_refused_teacher_token_is_forgotten_so_the_next_sync_asks_for_a_login(harbor):
+    teacher = teacher_row(RIVERA)
+    jobs.teacher_login_sync(teacher=teacher, token=harbor.state.user_token(RIVERA))
+    harbor.state.revoke_token(harbor.state.user_token(RIVERA))
 
     run = services.teacher_sync(teacher=Teacher.objects.get(pk=teacher.pk), trigger=SyncRun.Trigger.BUTTON)
 
-    assert run.outcome == SyncRun.Outcome.FAILED
-    assert "log in with Clever again" in run.message
+    assert (run.outcome, run.message) == (SyncRun.Outcome.FAILED, SIGN_IN_AGAIN)
+    assert Teacher.objects.get(pk=teacher.pk).token == ""
     with pytest.raises(services.NeedsFreshLogin):
         services.teacher_sync(teacher=Teacher.objects.get(pk=teacher.pk), trigger=SyncRun.Trigger.BUTTON)
 
 
-def test_a_district_token_comes_before_the_teachers_own(clever_sandbox):
-    from rosters.models import DistrictToken
+def test_a_401_for_one_teacher_leaves_the_others_syncing(harbor):
+    for clever_id in (RIVERA, OKORO):
+        jobs.teacher_login_sync(teacher=teacher_row(clever_id), token=harbor.state.user_token(clever_id))
+    before = classes(RIVERA)
+    harbor.state.add_fault("/v2.0/**", 401, owner=RIVERA, times=None)  # Clever refuses her token only
 
-    teacher = teacher_row(demo.LIAM_CHEN)
-    DistrictToken.objects.create(district_id=demo.DISTRICT, token=clever_sandbox.state.district_token(demo.DISTRICT))
+    refused = services.teacher_sync(teacher=Teacher.objects.get(clever_id=RIVERA), trigger=SyncRun.Trigger.BUTTON)
+    fine = services.teacher_sync(teacher=Teacher.objects.get(clever_id=OKORO), trigger=SyncRun.Trigger.BUTTON)
+
+    assert (refused.outcome, refused.message) == (SyncRun.Outcome.FAILED, SIGN_IN_AGAIN)
+    assert classes(RIVERA) == before == RIVERA_CLASSES
+    assert fine.outcome == SyncRun.Outcome.SUCCESS, fine.error
+    assert classes(OKORO) == OKORO_CLASSES
+
+
+def test_a_district_token_comes_before_the_teachers_own(harbor):
+    teacher = teacher_row(FISCHER)
+    DistrictToken.objects.create(district_id=HARBOR, token=harbor.state.district_token(HARBOR))
 
     run = services.teacher_sync(teacher=teacher, trigger=SyncRun.Trigger.ADMIN)
 
     assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
-    assert clever_sandbox.state.count_calls("/v2.0/**", token_kind="district") == run.http_calls
-    assert product_classes(demo.LIAM_CHEN) == sandbox_classes(clever_sandbox, demo.LIAM_CHEN)
+    assert run.http_calls == 3 + 1
+    assert harbor.state.count_calls("/v2.0/**", token_kind="district") == 3 + 1
+    assert classes(FISCHER) == FISCHER_CLASSES

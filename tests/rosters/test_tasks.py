@@ -12,13 +12,14 @@ from django_tasks_db.models import DBTaskResult
 
 from rosters import job_runner, jobs, services, tasks
 from rosters.clever import CleverClient, CleverRateLimited
-from rosters.models import RateBudget, SyncJob, SyncRun, Teacher
+from rosters.models import RateBudget, SyncJob, SyncRun
 from rosters.throttle import RateBudgetThrottle
 from sandbox import demo
-from sandbox.generate import generate_roster
+from tests.clock import START, FakeClock
 from tests.factories import OnboardingFactory, UserFactory
+from tests.fixtures import FISCHER, HARBOR, HARBOR_TEACHERS, OKORO, RIVERA
 
-from .helpers import database_state, product_classes, sandbox_classes, teacher_row
+from .helpers import FISCHER_CLASSES, OKORO_CLASSES, RIVERA_CLASSES, classes, database_state, teacher_row
 from .jobs_helpers import make_tasks_due, run_worker, task_statuses
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.django_db
 # that would end a test's wrapping transaction, so tests that run one commit for real.
 with_worker = pytest.mark.django_db(transaction=True)
 
-DISTRICT_TEACHERS = [demo.ZOE_OBRIEN, demo.JOSE_NUNEZ, demo.RUTH_OKAFOR, demo.LIAM_CHEN, demo.AMELIE_DUBOIS]
+# What each Harbor teacher's My classes shows once every one of them is synced (tests/fixtures).
+HARBOR_CLASSES = {RIVERA: RIVERA_CLASSES, OKORO: OKORO_CLASSES, FISCHER: FISCHER_CLASSES}
 
 
 def run_command(*args) -> str:
@@ -45,24 +47,24 @@ def enqueue(clever_id, *, trigger=SyncRun.Trigger.COMMAND) -> SyncJob:
 # --- The immediate backend (the default): jobs run where they are enqueued -----------------
 
 
-def test_an_enqueued_job_runs_at_once_with_the_immediate_backend_so_the_roster_arrives(clever_sandbox, district_token):
-    job = enqueue(demo.ZOE_OBRIEN)
+def test_an_enqueued_job_runs_at_once_with_the_immediate_backend_so_the_roster_arrives(harbor, district_token):
+    job = enqueue(RIVERA)
 
     assert job.status == SyncJob.Status.SUCCEEDED
     assert job.attempt == 1
     assert job.last_run.outcome == SyncRun.Outcome.SUCCESS
     assert job.last_run.trigger == SyncRun.Trigger.COMMAND
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert classes(RIVERA) == RIVERA_CLASSES
 
 
-def test_a_second_job_for_a_teacher_synced_since_it_was_requested_changes_nothing(clever_sandbox, district_token):
-    teacher = teacher_row(demo.ZOE_OBRIEN)
+def test_a_second_job_for_a_teacher_synced_since_it_was_requested_changes_nothing(harbor, district_token):
+    teacher = teacher_row(RIVERA)
     requested_before = SyncJob.objects.create(
         teacher=teacher, trigger=SyncRun.Trigger.COMMAND, requested_at=timezone.now() - timedelta(minutes=5)
     )
-    enqueue(demo.ZOE_OBRIEN)
+    enqueue(RIVERA)
     before = database_state()
-    calls = clever_sandbox.state.count_calls("/v2.0/**")
+    calls = harbor.state.count_calls("/v2.0/**")
 
     assert (
         job_runner.sync_job_run(job_id=requested_before.pk, task_id="t-dup", task=tasks.sync_teacher_job)
@@ -70,12 +72,12 @@ def test_a_second_job_for_a_teacher_synced_since_it_was_requested_changes_nothin
     )
 
     assert database_state() == before
-    assert clever_sandbox.state.count_calls("/v2.0/**") == calls  # not one request to Clever
+    assert harbor.state.count_calls("/v2.0/**") == calls  # not one request to Clever
     assert SyncRun.objects.count() == 1
 
 
-def test_running_the_same_job_again_is_harmless(clever_sandbox, district_token):
-    job = enqueue(demo.ZOE_OBRIEN)
+def test_running_the_same_job_again_is_harmless(harbor, district_token):
+    job = enqueue(RIVERA)
     before = database_state()
 
     assert (
@@ -87,53 +89,51 @@ def test_running_the_same_job_again_is_harmless(clever_sandbox, district_token):
     assert SyncRun.objects.count() == 1
 
 
-def test_the_fan_out_command_runs_inline_with_the_immediate_backend(clever_sandbox, district_token):
-    for clever_id in DISTRICT_TEACHERS:
+def test_the_fan_out_command_runs_inline_with_the_immediate_backend(harbor, district_token):
+    for clever_id in HARBOR_TEACHERS:
         teacher_row(clever_id)
 
     output = run_command("--all", "--enqueue")
 
-    assert "Enqueued 5 sync jobs." in output
-    assert "succeeded 5, failed 0, skipped 0" in output
-    for clever_id in DISTRICT_TEACHERS:
-        assert product_classes(clever_id) == sandbox_classes(clever_sandbox, clever_id)
+    assert "Enqueued 3 sync jobs." in output
+    assert "succeeded 3, failed 0, skipped 0" in output
+    assert {clever_id: classes(clever_id) for clever_id in HARBOR_TEACHERS} == HARBOR_CLASSES
 
 
 # --- The database backend: jobs wait for a worker ------------------------------------------
 
 
 @with_worker
-def test_the_fan_out_enqueues_one_job_per_teacher_for_the_workers(clever_sandbox, district_token, database_tasks):
-    for clever_id in DISTRICT_TEACHERS:
+def test_the_fan_out_enqueues_one_job_per_teacher_for_the_workers(harbor, district_token, database_tasks):
+    for clever_id in HARBOR_TEACHERS:
         teacher_row(clever_id)
 
-    output = run_command("--district", demo.DISTRICT, "--enqueue")
+    output = run_command("--district", HARBOR, "--enqueue")
 
-    assert "Enqueued 5 sync jobs." in output
-    assert SyncJob.objects.filter(status=SyncJob.Status.QUEUED).count() == 5
-    assert task_statuses() == ["READY"] * 5
+    assert "Enqueued 3 sync jobs." in output
+    assert SyncJob.objects.filter(status=SyncJob.Status.QUEUED).count() == 3
+    assert task_statuses() == ["READY"] * 3
     assert not SyncRun.objects.exists()  # nothing ran yet: that is the workers' job
 
     run_worker()
 
     assert set(SyncJob.objects.values_list("status", flat=True)) == {SyncJob.Status.SUCCEEDED}
-    assert task_statuses() == ["SUCCESSFUL"] * 5
-    for clever_id in DISTRICT_TEACHERS:
-        assert product_classes(clever_id) == sandbox_classes(clever_sandbox, clever_id)
+    assert task_statuses() == ["SUCCESSFUL"] * 3
+    assert {clever_id: classes(clever_id) for clever_id in HARBOR_TEACHERS} == HARBOR_CLASSES
 
 
 def test_enqueue_one_teacher_and_without_enqueue_the_command_still_syncs_inline(
-    clever_sandbox, district_token, database_tasks
+    harbor, district_token, database_tasks
 ):
-    teacher_row(demo.ZOE_OBRIEN)
+    teacher_row(RIVERA)
 
-    assert "Enqueued 1 sync job." in run_command("--teacher", demo.ZOE_OBRIEN, "--enqueue")
-    assert "Synced 1, failed 0, skipped 0" in run_command("--teacher", demo.ZOE_OBRIEN)
+    assert "Enqueued 1 sync job." in run_command("--teacher", RIVERA, "--enqueue")
+    assert "Synced 1, failed 0, skipped 0" in run_command("--teacher", RIVERA)
     assert SyncJob.objects.get().status == SyncJob.Status.QUEUED  # the inline sync used no job
 
 
-def test_enqueue_and_dry_run_do_not_mix(clever_sandbox, district_token):
-    teacher_row(demo.ZOE_OBRIEN)
+def test_enqueue_and_dry_run_do_not_mix(harbor, district_token):
+    teacher_row(RIVERA)
     with pytest.raises(CommandError, match="cannot be combined"):
         run_command("--all", "--enqueue", "--dry-run")
 
@@ -141,36 +141,37 @@ def test_enqueue_and_dry_run_do_not_mix(clever_sandbox, district_token):
 # --- Retries -------------------------------------------------------------------------------
 
 
-def test_a_job_that_fails_once_is_retried_inline_and_succeeds(clever_sandbox, district_token):
+def test_a_job_that_fails_once_is_retried_inline_and_succeeds(harbor, district_token):
     # Four 503s use up the client's own four attempts once; the job's second attempt gets through.
-    clever_sandbox.state.add_fault("/v2.0/teachers/*", 503, times=4)
+    harbor.state.add_fault("/v2.0/teachers/*", 503, times=4)
 
-    job = enqueue(demo.ZOE_OBRIEN)
+    job = enqueue(RIVERA)
 
     assert job.status == SyncJob.Status.SUCCEEDED
     assert job.attempt == 2
     runs = list(SyncRun.objects.order_by("pk"))
     assert [run.outcome for run in runs] == [SyncRun.Outcome.FAILED, SyncRun.Outcome.SUCCESS]
-    assert "CleverUnavailable" in runs[0].error
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert runs[0].error == "CleverUnavailable: HTTP 503 Service unavailable"
+    assert classes(RIVERA) == RIVERA_CLASSES
 
 
 @with_worker
 def test_a_failed_attempt_is_retried_later_with_backoff_by_the_workers(
-    clever_sandbox, district_token, database_tasks, settings
+    harbor, district_token, database_tasks, settings
 ):
-    clever_sandbox.state.add_fault("/v2.0/teachers/*", 503, times=4)
-    job = enqueue(demo.ZOE_OBRIEN)
+    harbor.state.add_fault("/v2.0/teachers/*", 503, times=4)
+    job = enqueue(RIVERA)
 
     run_worker()
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.QUEUED
     assert job.attempt == 2
-    assert "CleverUnavailable" in job.error
+    assert job.error == "CleverUnavailable: HTTP 503 Service unavailable"
+    # Not before the back-off (ROSTER_JOB_RETRY_DELAY, less at most a quarter of jitter) after the failure.
     backoff = timedelta(seconds=settings.ROSTER_JOB_RETRY_DELAY)
-    assert job.run_after > timezone.now() + backoff * 0.5  # not before the back-off
-    assert product_classes(demo.ZOE_OBRIEN) == {}  # the failed attempt changed nothing
+    assert job.run_after - job.last_run.finished_at >= backoff * 0.75
+    assert classes(RIVERA) == {}  # the failed attempt changed nothing
 
     run_worker()  # too early: the retry is not due
     assert SyncRun.objects.count() == 1
@@ -181,42 +182,48 @@ def test_a_failed_attempt_is_retried_later_with_backoff_by_the_workers(
     job.refresh_from_db()
     assert job.status == SyncJob.Status.SUCCEEDED
     assert job.attempt == 2
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert classes(RIVERA) == RIVERA_CLASSES
     assert task_statuses() == ["SUCCESSFUL", "SUCCESSFUL"]  # one task per attempt, none failed
 
 
-def test_a_job_still_failing_after_its_last_attempt_is_recorded_as_failed(clever_sandbox, district_token, settings):
+def test_a_job_still_failing_after_its_last_attempt_is_recorded_as_failed(harbor, district_token, settings):
     settings.ROSTER_JOB_MAX_ATTEMPTS = 2
-    clever_sandbox.state.add_fault("/v2.0/teachers/*", 503, times=None)
+    harbor.state.add_fault("/v2.0/teachers/*", 503, times=None)
 
-    job = enqueue(demo.ZOE_OBRIEN)
+    job = enqueue(RIVERA)
 
     assert job.status == SyncJob.Status.FAILED
     assert job.attempt == 2
-    assert "CleverUnavailable" in job.error
+    assert job.error == "CleverUnavailable: HTTP 503 Service unavailable"
     assert list(SyncRun.objects.values_list("outcome", flat=True)) == [SyncRun.Outcome.FAILED] * 2
-    assert job.last_run.error.startswith("CleverUnavailable")
+    assert job.last_run.error == "CleverUnavailable: HTTP 503 Service unavailable"
 
 
-@pytest.mark.parametrize(("kind", "error"), [(401, "CleverUnauthorized"), (404, "CleverNotFound")])
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [
+        (401, "CleverUnauthorized: HTTP 401 Unauthorized: invalid or expired token"),
+        (404, "CleverNotFound: HTTP 404 Resource not found"),
+    ],
+)
 @with_worker
-def test_a_permanent_failure_is_not_retried(clever_sandbox, district_token, database_tasks, kind, error):
-    clever_sandbox.state.add_fault("/v2.0/teachers/*", kind, times=1)
-    job = enqueue(demo.ZOE_OBRIEN)
+def test_a_permanent_failure_is_not_retried(harbor, district_token, database_tasks, kind, error):
+    harbor.state.add_fault("/v2.0/teachers/*", kind, times=1)
+    job = enqueue(RIVERA)
 
     run_worker()
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.FAILED
     assert job.attempt == 1
-    assert job.error.startswith(error)
+    assert job.error == error
     assert SyncRun.objects.get().outcome == SyncRun.Outcome.FAILED
     assert task_statuses() == ["SUCCESSFUL"]  # the task did its work: it recorded the failure; nothing queued
 
 
 @with_worker
-def test_a_teacher_who_needs_a_fresh_login_is_not_retried(clever_sandbox, database_tasks):
-    job = enqueue(demo.ZOE_OBRIEN)  # no district token, no teacher token
+def test_a_teacher_who_needs_a_fresh_login_is_not_retried(harbor, database_tasks):
+    job = enqueue(RIVERA)  # no district token, no teacher token
 
     run_worker()
 
@@ -229,50 +236,35 @@ def test_a_teacher_who_needs_a_fresh_login_is_not_retried(clever_sandbox, databa
 
 @with_worker
 def test_a_rate_limit_that_outlasts_the_client_defers_the_job_instead_of_failing_it(
-    clever_sandbox, district_token, database_tasks
+    harbor, district_token, database_tasks
 ):
     # Clever asks us to come back in two minutes: longer than the client waits (CLEVER_RETRY_MAX_WAIT).
-    clever_sandbox.state.add_fault("/v2.0/teachers/*", 429, reset_in=120)
-    job = enqueue(demo.ZOE_OBRIEN)
+    harbor.state.add_fault("/v2.0/teachers/*", 429, headers={"Retry-After": "120"})
+    job = enqueue(RIVERA)
 
     run_worker()
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.QUEUED
     assert (job.attempt, job.deferrals) == (1, 1)  # not counted as a failed attempt
-    assert job.run_after > timezone.now() + timedelta(seconds=100)
+    assert job.run_after - job.last_run.finished_at >= timedelta(seconds=120)  # not before Clever said
 
     make_tasks_due()
     run_worker()
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.SUCCEEDED
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert classes(RIVERA) == RIVERA_CLASSES
 
 
 # --- The shared rate budget --------------------------------------------------------------
 
 
-class FakeTime:
-    """A clock that only moves when someone sleeps: counts, not wall-clock time."""
-
-    def __init__(self, start: float):
-        self.now = start
-        self.sleeps = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def test_two_clients_with_the_same_token_share_one_budget(clever_sandbox):
     token = clever_sandbox.state.district_token(demo.DISTRICT)
-    fake = FakeTime(start=1_800_000_000.0)  # the start of a 60-second window
-    first = RateBudgetThrottle(token=token, limit=3, window=60, clock=fake.clock, sleep=fake.sleep)
-    second = RateBudgetThrottle(token=token, limit=3, window=60, clock=fake.clock, sleep=fake.sleep)
+    fake = FakeClock(START)  # the start of a 60-second window
+    first = RateBudgetThrottle(token=token, limit=3, window=60, clock=fake, sleep=fake.sleep)
+    second = RateBudgetThrottle(token=token, limit=3, window=60, clock=fake, sleep=fake.sleep)
     a, b = CleverClient(token=token, throttle=first), CleverClient(token=token, throttle=second)
     with first, second, a, b:
         a.teacher(demo.ZOE_OBRIEN)
@@ -284,7 +276,7 @@ def test_two_clients_with_the_same_token_share_one_budget(clever_sandbox):
 
     assert (first.waits, second.waits) == (0, 1)
     assert len(fake.sleeps) == 1
-    assert fake.sleeps[0] >= 60
+    assert 60 <= fake.sleeps[0] <= 61  # to the next window, plus at most a second of jitter
     assert clever_sandbox.state.count_calls("/v2.0/teachers/*") == 4
     # The budget is stored under a hash of the token, never the token.
     keys = set(RateBudget.objects.values_list("key", flat=True))
@@ -294,16 +286,14 @@ def test_two_clients_with_the_same_token_share_one_budget(clever_sandbox):
 
 def test_a_spent_budget_that_stays_spent_defers_instead_of_waiting_forever(clever_sandbox):
     token = clever_sandbox.state.district_token(demo.DISTRICT)
-    fake = FakeTime(start=1_800_000_000.0)
-    hog = RateBudgetThrottle(token=token, limit=1, window=60, clock=fake.clock, sleep=fake.sleep)
+    fake = FakeClock(START)
+    hog = RateBudgetThrottle(token=token, limit=1, window=60, clock=fake, sleep=fake.sleep)
     with hog, CleverClient(token=token, throttle=hog) as client:
         client.teacher(demo.ZOE_OBRIEN)
-        # Another worker spends every window as soon as it opens.
-        original_sleep = fake.sleep
 
-        def others_spend_it(seconds):
-            original_sleep(seconds)
-            window_start = int(fake.now // 60) * 60
+        def others_spend_it(seconds):  # another worker spends every window as soon as it opens
+            fake.sleep(seconds)
+            window_start = int(fake() // 60) * 60
             RateBudget.objects.update_or_create(key=hog.key, window_start=window_start, defaults={"used": 1})
 
         hog.sleep = others_spend_it
@@ -312,37 +302,53 @@ def test_a_spent_budget_that_stays_spent_defers_instead_of_waiting_forever(cleve
     assert clever_sandbox.state.count_calls("/v2.0/teachers/*") == 1
 
 
-def test_a_job_keeps_within_the_shared_budget_and_never_meets_a_429(clever_sandbox, settings):
-    # One teacher with ten sections: 13 requests, with a budget of 4 a second. The sandbox
-    # allows 8 a second, so a request counted just before a window turns still fits.
-    roster = generate_roster(teachers=1, sections_per_teacher=10, students_per_section=3, seed=11)
-    clever_sandbox.state.load(roster)
-    clever_sandbox.state.set_options(rate_limit=8, rate_limit_window=1)
-    settings.CLEVER_RATE_LIMIT, settings.CLEVER_RATE_LIMIT_WINDOW = 4, 1
-    teacher = Teacher.objects.create(clever_id=roster["teachers"][0]["id"], district_id=roster["districts"][0]["id"])
-    teacher.token = clever_sandbox.state.user_token(teacher.clever_id)
+def test_a_sync_within_the_shared_budget_never_meets_clevers_429(harbor, settings):
+    # Clever (the sandbox) and our budget both allow 2 requests a minute, on one clock that moves
+    # only when the throttle waits. Rivera's sync makes 6 requests: 3 windows, 2 waits.
+    settings.CLEVER_SYNC_CONCURRENCY = 1  # one request at a time: the clock moves between them only
+    fake = FakeClock(START)
+    harbor.state.set_clock(fake)
+    harbor.state.set_options(rate_limit=2, rate_limit_window=60)
+    teacher = teacher_row(RIVERA)
+    credentials = services.SyncCredentials(token=harbor.state.user_token(RIVERA), paginate=False)
+
+    with RateBudgetThrottle(token=credentials.token, limit=2, window=60, clock=fake, sleep=fake.sleep) as throttle:
+        run = services.roster_sync(
+            teacher=teacher, credentials=credentials, trigger=SyncRun.Trigger.COMMAND, throttle=throttle
+        )
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert classes(RIVERA) == RIVERA_CLASSES
+    assert [call.status for call in harbor.state.calls] == [200] * 6
+    per_window = {}
+    for call in harbor.state.calls:
+        window = int(call.at - START) // 60
+        per_window[window] = per_window.get(window, 0) + 1
+    assert per_window == {0: 2, 1: 2, 2: 2}
+    assert throttle.waits == 2
+
+
+def test_every_request_a_job_makes_is_counted_in_its_tokens_shared_budget(harbor, settings):
+    # One window longer than any test run (from 1970 to 2286), so every request of the job falls in it.
+    settings.CLEVER_RATE_LIMIT_WINDOW = 10**10
+    teacher = teacher_row(RIVERA)
+    teacher.token = harbor.state.user_token(RIVERA)
     teacher.save()
 
     job = jobs.sync_job_enqueue(teacher=teacher, trigger=SyncRun.Trigger.COMMAND)
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.SUCCEEDED, job.error
-    calls = [call for call in clever_sandbox.state.calls if call.path.startswith("/v2.0/")]
-    assert len(calls) == 13
-    assert [call.status for call in calls if call.status == 429] == []
-    per_window = {}
-    for call in calls:
-        per_window[int(call.at)] = per_window.get(int(call.at), 0) + 1
-    assert max(per_window.values()) <= 8
-    assert len(per_window) >= 4  # 13 requests at 4 per window span at least four windows
+    budget = RateBudget.objects.get()
+    assert (budget.key, budget.window_start, budget.used) == (hashlib.sha256(teacher.token.encode()).hexdigest(), 0, 6)
 
 
 # --- Dead workers --------------------------------------------------------------------------
 
 
 @with_worker
-def test_a_job_left_running_by_a_dead_worker_is_run_again(clever_sandbox, district_token, database_tasks, settings):
-    job = enqueue(demo.ZOE_OBRIEN)
+def test_a_job_left_running_by_a_dead_worker_is_run_again(harbor, district_token, database_tasks, settings):
+    job = enqueue(RIVERA)
     task = DBTaskResult.objects.get()
     # What a worker that died mid-sync leaves behind: its task claimed, the job running, no more heartbeats.
     task.claim("worker-that-died")
@@ -367,12 +373,12 @@ def test_a_job_left_running_by_a_dead_worker_is_run_again(clever_sandbox, distri
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.SUCCEEDED
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert classes(RIVERA) == RIVERA_CLASSES
     assert "Found 0 jobs" in run_command("--requeue-stale")
 
 
-def test_a_job_that_keeps_losing_its_worker_ends_failed(clever_sandbox, district_token, database_tasks, settings):
-    job = enqueue(demo.ZOE_OBRIEN)
+def test_a_job_that_keeps_losing_its_worker_ends_failed(harbor, district_token, database_tasks, settings):
+    job = enqueue(RIVERA)
     long_ago = timezone.now() - timedelta(seconds=settings.ROSTER_JOB_STALE_AFTER + 60)
     SyncJob.objects.filter(pk=job.pk).update(
         status=SyncJob.Status.RUNNING,
@@ -388,8 +394,8 @@ def test_a_job_that_keeps_losing_its_worker_ends_failed(clever_sandbox, district
     assert job.error.startswith("WorkerLost")
 
 
-def test_a_live_running_job_is_left_alone(clever_sandbox, district_token, database_tasks):
-    job = enqueue(demo.ZOE_OBRIEN)
+def test_a_live_running_job_is_left_alone(harbor, district_token, database_tasks):
+    job = enqueue(RIVERA)
     SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.RUNNING, heartbeat_at=timezone.now())
 
     assert "Found 0 jobs" in run_command("--requeue-stale")
@@ -397,46 +403,44 @@ def test_a_live_running_job_is_left_alone(clever_sandbox, district_token, databa
 
 
 @with_worker
-def test_a_job_waits_while_another_job_syncs_the_same_teacher(clever_sandbox, district_token, database_tasks):
-    teacher = teacher_row(demo.ZOE_OBRIEN)
+def test_a_job_waits_while_another_job_syncs_the_same_teacher(harbor, district_token, database_tasks):
+    teacher = teacher_row(RIVERA)
     SyncJob.objects.create(
         teacher=teacher, trigger=SyncRun.Trigger.COMMAND, status=SyncJob.Status.RUNNING, heartbeat_at=timezone.now()
     )
-    job = enqueue(demo.ZOE_OBRIEN)
+    job = enqueue(RIVERA)
 
     run_worker()
 
     job.refresh_from_db()
     assert (job.status, job.deferrals, job.attempt) == (SyncJob.Status.QUEUED, 1, 1)
-    assert job.run_after > timezone.now()
+    assert job.run_after - job.requested_at >= timedelta(seconds=15)  # jobs.BUSY_DELAY: look again in 15 s
     assert not SyncRun.objects.exists()
 
 
 # --- The login-time sync -----------------------------------------------------------------
 
 
-def test_the_login_sync_stays_inline_by_default(clever_sandbox):
-    teacher = teacher_row(demo.ZOE_OBRIEN)
+def test_the_login_sync_stays_inline_by_default(harbor):
+    teacher = teacher_row(RIVERA)
 
-    run = jobs.teacher_login_sync(teacher=teacher, token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
+    run = jobs.teacher_login_sync(teacher=teacher, token=harbor.state.user_token(RIVERA))
 
     assert run.outcome == SyncRun.Outcome.SUCCESS
     assert not SyncJob.objects.exists()
 
 
 @with_worker
-def test_a_background_login_sync_shows_updating_until_a_worker_is_done(
-    clever_sandbox, database_tasks, settings, client
-):
+def test_a_background_login_sync_shows_updating_until_a_worker_is_done(harbor, database_tasks, settings, client):
     settings.ROSTER_LOGIN_SYNC = "background"
     user = UserFactory()
     OnboardingFactory(user=user, finished_at=timezone.now())  # so the onboarding gate lets them through
-    teacher = teacher_row(demo.ZOE_OBRIEN)
+    teacher = teacher_row(RIVERA)
     teacher.user = user
     teacher.save()
     client.force_login(user)
 
-    result = jobs.teacher_login_sync(teacher=teacher, token=clever_sandbox.state.user_token(demo.ZOE_OBRIEN))
+    result = jobs.teacher_login_sync(teacher=teacher, token=harbor.state.user_token(RIVERA))
 
     assert result is None  # nothing ran yet
     page = client.get(reverse("rosters:classes"))
@@ -449,13 +453,13 @@ def test_a_background_login_sync_shows_updating_until_a_worker_is_done(
     assert "Algebra I" in page
     run = SyncRun.objects.get()
     assert (run.trigger, run.outcome, run.requested_by) == (SyncRun.Trigger.LOGIN, SyncRun.Outcome.SUCCESS, user)
-    assert clever_sandbox.state.count_calls("/v2.0/**", token_kind="user") > 0  # with the login's own token
+    assert harbor.state.count_calls("/v2.0/**", token_kind="user") == 6  # with the login's own token
 
 
-def test_a_background_login_sync_never_raises(clever_sandbox, settings):
+def test_a_background_login_sync_never_raises(harbor, settings):
     settings.ROSTER_LOGIN_SYNC = "background"
     settings.TASKS = {"default": {"BACKEND": "rosters.no.such.Backend"}}
-    teacher = teacher_row(demo.ZOE_OBRIEN)
+    teacher = teacher_row(RIVERA)
 
     assert jobs.teacher_login_sync(teacher=teacher, token="il-whatever") is None
     teacher.refresh_from_db()
@@ -476,7 +480,7 @@ def run_started_at(teacher, started_at, **fields) -> SyncRun:
 
 def test_a_run_left_running_is_marked_interrupted_once_past_the_bound(settings):
     assert settings.ROSTER_SYNC_RUN_STALE_AFTER == 15 * 60
-    teacher = teacher_row(demo.ZOE_OBRIEN)
+    teacher = teacher_row(RIVERA)
     dead = run_started_at(teacher, T)
     finished = run_started_at(teacher, T - timedelta(hours=1), outcome=SyncRun.Outcome.SUCCESS, finished_at=T)
 
@@ -492,7 +496,7 @@ def test_a_run_left_running_is_marked_interrupted_once_past_the_bound(settings):
 
 
 def test_a_long_run_whose_job_still_beats_is_left_running(settings):
-    teacher = teacher_row(demo.ZOE_OBRIEN)
+    teacher = teacher_row(RIVERA)
     run = run_started_at(teacher, T)
     now = T + timedelta(hours=1)
     SyncJob.objects.create(
@@ -504,7 +508,7 @@ def test_a_long_run_whose_job_still_beats_is_left_running(settings):
 
 
 def test_the_stale_sweep_command_marks_runs_interrupted():
-    teacher = teacher_row(demo.ZOE_OBRIEN)
+    teacher = teacher_row(RIVERA)
     run = run_started_at(teacher, timezone.now() - timedelta(hours=1))
 
     output = run_command("--requeue-stale")
@@ -514,9 +518,9 @@ def test_the_stale_sweep_command_marks_runs_interrupted():
     assert "Marked 0 sync runs interrupted" in run_command("--requeue-stale")
 
 
-def test_a_web_process_killed_mid_sync_leaves_a_run_the_teachers_next_sync_closes(clever_sandbox, district_token):
+def test_a_web_process_killed_mid_sync_leaves_a_run_the_teachers_next_sync_closes(harbor, district_token):
     # A login's inline sync was killed with its web process an hour ago: nothing else sweeps here.
-    teacher = teacher_row(demo.ZOE_OBRIEN)
+    teacher = teacher_row(RIVERA)
     killed = run_started_at(teacher, timezone.now() - timedelta(hours=1))
 
     run = services.teacher_sync(teacher=teacher, trigger=SyncRun.Trigger.COMMAND)
@@ -525,17 +529,17 @@ def test_a_web_process_killed_mid_sync_leaves_a_run_the_teachers_next_sync_close
     killed.refresh_from_db()
     assert killed.outcome == SyncRun.Outcome.FAILED
     assert killed.error.startswith("Interrupted")
-    assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)
+    assert classes(RIVERA) == RIVERA_CLASSES
 
 
 @with_worker
-def test_a_worker_sweeps_runs_dead_processes_left(clever_sandbox, district_token, database_tasks, settings):
-    other = teacher_row(demo.JOSE_NUNEZ)
+def test_a_worker_sweeps_runs_dead_processes_left(harbor, district_token, database_tasks, settings):
+    other = teacher_row(OKORO)
     killed = run_started_at(other, timezone.now() - timedelta(hours=1))
     settings.ROSTER_JOB_STALE_AFTER = (
         0  # a worker sweeps every ROSTER_JOB_STALE_AFTER seconds: now, whatever ran before
     )
-    enqueue(demo.ZOE_OBRIEN)
+    enqueue(RIVERA)
 
     run_worker()
 

@@ -1,11 +1,26 @@
 """HTTP helpers for the sandbox tests: drive it as a product (and a browser) would, with requests."""
 
+import json
+from functools import cache
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 CLIENT = ("sandbox-client-id", "sandbox-client-secret")
 TIMEOUT = 10
+DEMO_FILE = Path(__file__).resolve().parents[2] / "sandbox" / "data" / "demo.json"
+
+
+@cache
+def demo_file() -> dict:
+    """Return the demo roster as its JSON file has it, read without the sandbox's code (an independent oracle)."""
+    return json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+
+
+def demo_section_students(section_id: str) -> list[str]:
+    """Return the student ids the demo file lists for a section, in the file's order."""
+    return next(section["students"] for section in demo_file()["sections"] if section["id"] == section_id)
 
 
 def callback_uri(sandbox) -> str:

@@ -1,9 +1,10 @@
 """
 Every record the sandbox serves conforms to Clever's definitions.
 
-First against the project's transcription (`sandbox.schema`), always; then, when Clever's
-published OpenAPI files sit beside the repository (``../shared/clever-spec/``, as in CI),
-directly against those files, read with PyYAML.
+First, in every clone, against the hand-checked field lists of `clever_fields` (literals,
+not the sandbox's own transcription in sandbox/schema.py). Then, when Clever's published
+OpenAPI files sit beside the repository (``../shared/clever-spec/``, as in CI), directly
+against those files, read with PyYAML, and the hand-checked lists against them too.
 """
 
 import re
@@ -14,9 +15,12 @@ import pytest
 from sandbox import schema
 from sandbox.roster import KINDS
 
+from . import clever_fields as cf
 from .conformance import VERSIONS, served_links, served_me, served_records, stretch_roster
 
 SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "clever-spec"
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+DOB = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
 
 
 @pytest.fixture(params=[False, True], ids=["demo", "stretched"])
@@ -26,26 +30,125 @@ def sandbox(request, clever_sandbox):
     return clever_sandbox
 
 
-# --- Against the transcription ----------------------------------------------------------------
+# --- Against the hand-checked field lists ------------------------------------------------------
+
+
+def record_problems(record: dict, kind: str, version: str) -> list[str]:
+    """Return how a served record breaks clever_fields' rules (empty when it conforms)."""
+    library = kind in cf.LIBRARY_FIELDS and "district" not in record
+    if library:
+        allowed, required, nullable = cf.LIBRARY_FIELDS[kind], cf.LIBRARY_REQUIRED[kind], {"email", "grade", "teacher"}
+    else:
+        allowed = cf.FIELDS_V20[kind] | (cf.V21_ADDED[kind] if version == "v2.1" else set())
+        required = cf.REQUIRED[kind]
+        nullable = cf.NULLABLE_V20[kind] | (cf.NULLABLE_V21_ADDED.get(kind, set()) if version == "v2.1" else set())
+    where = f"{version} {'Library ' if library else ''}{kind} {record.get('id')}"
+    problems = [f"{where}: {key} is not a field here" for key in sorted(set(record) - allowed)]
+    problems += [f"{where}: {key} is missing" for key in sorted(required - set(record))]
+    for key, value in record.items():
+        if key not in allowed:
+            continue
+        if value is None:
+            if key not in nullable:
+                problems.append(f"{where}: {key} may not be null")
+            continue
+        problems += [f"{where}: {key}: {problem}" for problem in value_problems(kind, key, value, version, library)]
+    return problems
+
+
+def value_problems(kind: str, key: str, value, version: str, library: bool) -> list[str]:
+    if key in cf.LISTS:
+        if not isinstance(value, list):
+            return ["not a list"]
+        if key == "enrollments":
+            return [f"{item} has other fields" for item in value if set(item) - cf.SCHOOL_ENROLLMENT]
+        return [] if all(isinstance(item, str) for item in value) else ["not a list of ids"]
+    if key in cf.OBJECTS and not (key == "name" and kind in cf.NAMED_BY_A_STRING):
+        if not isinstance(value, dict):
+            return ["not an object"]
+        fields = {
+            "name": cf.ADMIN_NAME if kind.endswith("_admins") else cf.NAME,
+            "credentials": cf.CREDENTIALS,
+            "location": cf.LOCATION,
+            "principal": cf.PRINCIPAL,
+            "district_contact": cf.FIELDS_V20["district_admins"],
+        }.get(key)
+        problems = [f"{name} is not one of its fields" for name in sorted(set(value) - fields)] if fields else []
+        if library and key == "name":
+            problems += [] if len(value.get("last") or "") <= 1 or kind != "students" else ["a full last name"]
+            problems += ["a middle name"] if kind == "students" and "middle" in value else []
+        return problems
+    if not isinstance(value, str):
+        return [f"{value!r} is not a string"]
+    enum = cf.ENUMS[version].get((kind, key))
+    if enum is not None and value not in enum:
+        return [f"{value!r} is not one of Clever's values"]
+    if key in cf.DATETIMES.get(kind, ()) and not DATETIME.match(value):
+        return [f"{value!r} is not a date-time"]
+    if (kind, key) == ("students", "dob") and not DOB.match(value):
+        return [f"{value!r} is not M/D/YYYY"]
+    return []
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_every_served_record_conforms_to_the_transcribed_definitions(sandbox, version):
+def test_every_served_record_has_clevers_fields_and_values(sandbox, version):
     records = served_records(sandbox, version)
 
     for kind in KINDS:
         assert records[kind], kind
         for record in records[kind]:
-            assert schema.validate(record, schema.KIND_DEFINITIONS[kind], version=version) == [], record
+            assert record_problems(record, kind, version) == [], record
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_me_and_links_conform_to_the_transcribed_definitions(sandbox, version):
+def test_me_and_links_have_clevers_fields_and_values(sandbox, version):
     for body in served_me(sandbox, version):
-        assert schema.validate(body["data"], "Me", version=version) == []
-        assert body["type"] == body["data"]["type"]
+        data = body["data"]
+        assert set(data) <= cf.ME_FIELDS[version], data
+        assert {"id", "type"} <= set(data), data
+        assert data["type"] in cf.ME_TYPES
+        assert body["type"] == data["type"]
+        assert data.get("authorized_by", "district") in cf.AUTHORIZED_BY
+        assert {link["rel"] for link in body["links"]} <= set(cf.ME_LINK_RELS)
     for link in served_links(sandbox, version):
-        assert schema.validate(link, "Link", version=version) == []
+        assert set(link) == {"rel", "uri"}
+        assert link["rel"] in cf.LIST_LINK_RELS
+        assert link["uri"].startswith(f"/{version}/")
+
+
+def test_the_checks_catch_what_clever_forbids():
+    student = {
+        "id": "x",
+        "district": "d",
+        "school": "s",
+        "schools": ["s"],
+        "name": {"first": "Ana", "nickname": "Mo"},
+        "sis_id": "1",
+        "created": "2024-08-01",
+        "last_modified": "2024-08-01T12:00:00.000Z",
+        "grade": "13",
+        "gender": "X",
+        "dob": "2008-01-01",
+        "photo": "x.png",
+        "email": None,
+        "race": None,
+    }
+
+    assert record_problems(student, "students", "v2.0") == [
+        "v2.0 students x: photo is not a field here",
+        "v2.0 students x: name: nickname is not one of its fields",
+        "v2.0 students x: created: '2024-08-01' is not a date-time",
+        "v2.0 students x: grade: '13' is not one of Clever's values",
+        "v2.0 students x: gender: 'X' is not one of Clever's values",
+        "v2.0 students x: dob: '2008-01-01' is not M/D/YYYY",
+    ]
+    assert record_problems({"id": "y", "name": {"first": "Ana", "last": "Lopez"}}, "students", "v2.1") == [
+        "v2.1 Library students y: name: a full last name"
+    ]
+    assert record_problems({"id": "z", "district": "d", "name": None}, "district_admins", "v2.0") == []
+    assert record_problems({"id": "z", "name": "D", "state": None}, "districts", "v2.0") == [
+        "v2.0 districts z: state may not be null"
+    ]
 
 
 def test_v21_differences_are_served(clever_sandbox):
@@ -59,7 +162,7 @@ def test_v21_differences_are_served(clever_sandbox):
     assert not any("ext" in record or "enrollments" in record for kind in KINDS for record in v20[kind])
 
 
-def test_the_validator_catches_what_the_spec_forbids():
+def test_the_sandboxs_roster_validator_catches_what_the_spec_forbids():
     problems = schema.validate(
         {"id": "x", "grade": "13", "gender": "X", "nickname": "Mo", "name": {"first": 1}, "dob": "2008-01-01"},
         "Student",
@@ -74,7 +177,6 @@ def test_the_validator_catches_what_the_spec_forbids():
 spec_files = pytest.mark.skipif(
     not SPEC_DIR.is_dir(), reason=f"Clever's published OpenAPI files are not at {SPEC_DIR} (they are in CI)"
 )
-DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
 
 def load_definitions(name: str) -> dict:
@@ -171,3 +273,34 @@ def test_the_transcription_matches_the_published_definitions(version):
             assert field.nullable == bool(spec.get("x-nullable")), (name, key)
             assert set(field.enum or ()) == set(spec.get("enum", ())), (name, key)
             assert (field.format == "datetime") == (spec.get("format") == "datetime"), (name, key)
+
+
+@spec_files
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_hand_checked_lists_match_the_published_definitions(version):
+    definitions = load_definitions(f"{version}.yml")
+
+    for kind, name in schema.KIND_DEFINITIONS.items():
+        published = definitions[name]["properties"]
+        fields = cf.FIELDS_V20[kind] | (cf.V21_ADDED[kind] if version == "v2.1" else set())
+        nullable = cf.NULLABLE_V20[kind] | (cf.NULLABLE_V21_ADDED.get(kind, set()) if version == "v2.1" else set())
+        assert fields == set(published), kind
+        assert nullable == {key for key, spec in published.items() if spec.get("x-nullable")}, kind
+        datetimes = {key for key, spec in published.items() if spec.get("format") == "datetime"}
+        assert cf.DATETIMES.get(kind, set()) == datetimes, kind
+        for key, spec in published.items():
+            enum = cf.ENUMS[version].get((kind, key))
+            assert (set(enum) if enum else None) == (set(spec["enum"]) if "enum" in spec else None), (kind, key)
+    for name, fields in (
+        ("Name", cf.NAME),
+        ("AdminName", cf.ADMIN_NAME),
+        ("Credentials", cf.CREDENTIALS),
+        ("Location", cf.LOCATION),
+        ("Principal", cf.PRINCIPAL),
+    ):
+        assert fields == set(definitions[name]["properties"]), name
+    if version == "v2.1":
+        assert set(definitions["SchoolEnrollment"]["properties"]) == cf.SCHOOL_ENROLLMENT
+    identity = load_definitions("v2.0-identity.yml")
+    assert cf.ME_FIELDS["v2.0"] == set(identity["Me"]["properties"])
+    assert set(cf.LIST_LINK_RELS) == set(definitions["Link"]["properties"]["rel"]["enum"])

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from sandbox import demo
+from tests.clock import START, FakeClock
 
 from .helpers import (
     CLIENT,
@@ -215,6 +216,17 @@ def test_an_expired_code_is_invalid_grant(clever_sandbox):
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
     assert "expired" in response.json()["error_description"]
+
+
+@pytest.mark.parametrize(("seconds_later", "answer"), [(59.9, "access_token"), (60, "error")])
+def test_a_code_lives_a_minute_on_the_sandboxs_clock(clever_sandbox, seconds_later, answer):
+    clock = FakeClock(START)
+    clever_sandbox.state.set_clock(clock)
+    code = code_for(clever_sandbox, demo.ZOE_OBRIEN)
+
+    clock.advance(seconds_later)
+
+    assert answer in exchange(clever_sandbox, code).json()
 
 
 def test_expire_codes_expires_outstanding_codes(clever_sandbox):

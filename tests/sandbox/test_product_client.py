@@ -13,7 +13,7 @@ from rosters.clever import (
 )
 from sandbox import demo
 
-from .helpers import callback_uri, code_for
+from .helpers import callback_uri, code_for, demo_section_students
 
 
 def test_login_and_roster_read_with_a_user_token(clever_sandbox):
@@ -67,7 +67,7 @@ def test_district_tokens_and_paging(clever_sandbox):
         sections = client.teacher_sections(demo.ZOE_OBRIEN)
         students = client.section_students(demo.WORLD_HISTORY)
     assert {section.id for section in sections} == {demo.ALGEBRA_I, demo.GEOMETRY, demo.STEM_LAB}
-    assert {s.id for s in students} == set(clever_sandbox.state.get("sections", demo.WORLD_HISTORY)["students"])
+    assert {s.id for s in students} == set(demo_section_students(demo.WORLD_HISTORY))
 
 
 def test_errors_become_the_clients_typed_errors(clever_sandbox):

@@ -1,5 +1,6 @@
 """The Python API tests use, and the sandbox's behaviour under concurrent requests."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -9,6 +10,7 @@ from django.test import override_settings
 from sandbox import demo
 from sandbox.roster import RosterError
 from sandbox.state import get_sandbox
+from tests.clock import START, FakeClock
 
 from .helpers import TIMEOUT, api_get, callback_uri, code_for, exchange
 
@@ -45,18 +47,20 @@ def test_issue_code_gives_a_code_the_token_endpoint_accepts(clever_sandbox):
     )
 
 
-def test_reset_forgets_faults_options_codes_calls_and_changes(clever_sandbox):
+def test_reset_forgets_faults_options_codes_calls_clock_and_changes(clever_sandbox):
     state = clever_sandbox.state
     code = code_for(clever_sandbox, demo.ZOE_OBRIEN)
     state.add_fault("/v2.0/**", 500, times=None)
     state.set_options(rate_limit=1)
     state.remove("students", demo.MAYA_RODRIGUEZ)
+    state.set_clock(FakeClock(START))
 
     state.reset()
 
     assert state.faults == []
     assert state.calls == []
     assert state.options == type(state.options)()
+    assert state.clock is time.time
     assert state.get("students", demo.MAYA_RODRIGUEZ) is not None
     assert exchange(clever_sandbox, code).json()["error"] == "invalid_grant"
 
@@ -67,8 +71,8 @@ def test_unknown_options_are_refused(clever_sandbox):
 
 
 def test_concurrent_requests_share_one_rate_limit_window(clever_sandbox):
-    # A day-long window, so that no window boundary falls inside the test.
-    clever_sandbox.state.set_options(rate_limit=30, rate_limit_window=86400)
+    clever_sandbox.state.set_clock(FakeClock(START))  # stopped: every request falls in one window
+    clever_sandbox.state.set_options(rate_limit=30)
     token = clever_sandbox.state.district_token(demo.DISTRICT)
 
     with ThreadPoolExecutor(max_workers=8) as pool:

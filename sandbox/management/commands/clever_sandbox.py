@@ -11,6 +11,7 @@ from sandbox.roster import RosterError
 from sandbox.standalone import SandboxHandler
 from sandbox.state import get_sandbox
 from sandbox.threaded import NoDelayMixin
+from sandbox.wire import FaultRequestHandler
 
 DEFAULT_ADDRPORT = "127.0.0.1:8100"
 ADDRPORT_RE = re.compile(r"^(?:(?P<host>\[[0-9a-fA-F:]+\]|[\w.-]+):)?(?P<port>\d+)$")
@@ -21,6 +22,10 @@ class SandboxServer(NoDelayMixin, WSGIServer):
     # Django's development server queues 10 connections; a product's many workers (or a
     # load check) reach Clever at once, and a refused connection waits seconds to retry.
     request_queue_size = 256
+
+    def __init__(self, server_address, handler_class, *args, **kwargs):
+        # Django's run() names its own request handler; this one can also reset a connection.
+        super().__init__(server_address, FaultRequestHandler, *args, **kwargs)
 
 
 class Command(BaseCommand):
