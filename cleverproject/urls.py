@@ -6,6 +6,8 @@ from django.urls import include, path
 
 from accounts import views as account_views
 
+from . import views
+
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
@@ -13,6 +15,7 @@ urlpatterns = [
     path("classes/", include("rosters.urls")),
     path("onboarding/", include("onboarding.urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 
 if settings.CLEVER_SANDBOX:

@@ -43,6 +43,7 @@ class OnboardingGateMiddleware:
         prefixes = [
             reverse("onboarding:form"),
             reverse("account_logout"),
+            reverse("favicon"),
             # Clever's login and callback: a teacher who signs in again must get through.
             f"{script_prefix}accounts/clever/",
             f"{script_prefix}sandbox/",
