@@ -177,6 +177,11 @@ if DEBUG:
     # Password-reset emails go to the console in development.
     EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
+# The onboarding's country list starts with the countries most teachers here pick (Clever serves
+# US districts), then a break, then every country by name.
+COUNTRIES_FIRST = ["US", "CA", "GB"]
+COUNTRIES_FIRST_BREAK = "──────────"
+
 # --- Clever -----------------------------------------------------------------
 CLEVER_CLIENT_ID = env("CLEVER_CLIENT_ID", default="")
 CLEVER_CLIENT_SECRET = env("CLEVER_CLIENT_SECRET", default="")
@@ -190,6 +195,9 @@ CLEVER_SANDBOX_REDIRECT_URIS = env.list("CLEVER_SANDBOX_REDIRECT_URIS", default=
 if CLEVER_SANDBOX:
     CLEVER_CLIENT_ID = CLEVER_CLIENT_ID or "sandbox-client-id"
     CLEVER_CLIENT_SECRET = CLEVER_CLIENT_SECRET or "sandbox-client-secret"
+# Where "Also sign out of Clever" sends a teacher. Empty: the sandbox's sign-out when the sandbox
+# is on, else Clever's own (https://clever.com/logout); see docs/signing-in.md.
+CLEVER_LOGOUT_URL = env("CLEVER_LOGOUT_URL", default="")
 CLEVER_OAUTH_BASE = env(
     "CLEVER_OAUTH_BASE", default=CLEVER_SANDBOX_URL if CLEVER_SANDBOX else "https://clever.com"
 ).rstrip("/")

@@ -9,4 +9,5 @@ urlpatterns = [
     path("clever/welcome/", welcome.welcome, name="clever_welcome"),
     path("clever/welcome/link/", welcome.link, name="clever_link"),
     path("clever/welcome/create/", welcome.create, name="clever_create"),
+    path("clever/welcome/cancel/", welcome.cancel, name="clever_cancel"),
 ]
