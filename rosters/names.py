@@ -44,9 +44,17 @@ def collation_key(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
-def person_sort_key(*, first_name: str, last_name: str, tiebreak: object = "") -> tuple:
-    """Sort people by last name, then first name, as people expect; exact spelling, then `tiebreak`, last."""
-    return (collation_key(last_name), collation_key(first_name), last_name, first_name, tiebreak)
+def person_sort_key(*, first_name: str, last_name: str, middle_name: str = "", tiebreak: object = "") -> tuple:
+    """Sort people by last, first, then middle name, as people expect; exact spelling, then `tiebreak`, last."""
+    return (
+        collation_key(last_name),
+        collation_key(first_name),
+        collation_key(middle_name),
+        last_name,
+        first_name,
+        middle_name,
+        tiebreak,
+    )
 
 
 def is_initial(name: str) -> bool:

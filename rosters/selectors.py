@@ -97,6 +97,7 @@ def section_students(*, section: Section) -> list[StudentRow]:
             names.person_sort_key(
                 first_name=enrollment.student.first_name,
                 last_name=enrollment.student.last_name,
+                middle_name=enrollment.student.middle_name,
                 tiebreak=enrollment.pk,
             ),
         )
