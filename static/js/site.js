@@ -103,8 +103,8 @@
         counter.textContent = query ? template.replace("{shown}", shown).replace("{total}", items.length) : "";
       }
     };
+    // Only once the teacher types: until then the list (and its count) is the server's.
     input.addEventListener("input", run);
-    run();
   }
 
   function ready() {

@@ -89,7 +89,9 @@ def test_an_active_trial_shows_its_end_in_the_banner_and_what_follows_on_the_acc
     assert page.status_code == 200
     assert f"Free trial from the Clever Library until {ends}." in text  # the banner
     assert 'href="/account/#plan">What happens then?</a>' in text
-    assert f"You have everything in Classroom until {ends}, free, because you added it from the Clever Library." in text
+    assert (
+        f"You have everything in Classroom until {ends}, free, because you added it from the Clever Library." in text
+    )
     assert "When the trial ends:</strong> Your account, your classes and your students stay here" in text
     assert "You, from the Clever Library (Clever does not share your school with us)" in text
     assert user.teacher.clever_id not in text  # no raw ids

@@ -5,6 +5,7 @@ Every step waits on what the page shows (Playwright's `expect`), never on time.
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import Locator, Page, expect
@@ -123,3 +124,26 @@ def student_names(page: Page) -> list[str]:
 def banner(page: Page) -> Locator:
     """The plan banner under the header (a free trial's, running or ended)."""
     return page.locator(".banner")
+
+
+def press_and_read_while_waiting(page: Page, button: Locator, *, then: re.Pattern, times: int = 1) -> tuple[str, bool]:
+    """Press `button` (`times` times in a row, as an impatient double click) and return how it looked
+    (its text, whether disabled) while the page waited for the answer, once the next page is there.
+
+    A browser answers nothing while a form's answer is pending, so the button's last look is
+    noted as it changes (a MutationObserver writing to sessionStorage, which outlives the page)
+    and read on the next page (`then`, its URL). The caller makes Clever slow, so there is a wait to see.
+    """
+    button.evaluate(
+        """button => {
+            sessionStorage.removeItem("journey-button");
+            const note = () => sessionStorage.setItem(
+                "journey-button", JSON.stringify([button.textContent.trim(), button.disabled]));
+            new MutationObserver(note).observe(button, {attributes: true, childList: true, subtree: true});
+        }"""
+    )
+    # All presses in one go: the browser answers nothing else once the first has sent the form.
+    button.evaluate("(button, times) => { for (let i = 0; i < times; i++) button.click(); }", times)
+    page.wait_for_url(then)
+    seen = page.evaluate("() => sessionStorage.getItem('journey-button')")
+    return tuple(json.loads(seen)) if seen else ("(unchanged)", False)
