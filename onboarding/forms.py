@@ -89,7 +89,7 @@ class OnboardingForm(forms.Form):
             common["error_messages"]["required"] = _("Please choose at least one.")
             return forms.MultipleChoiceField(
                 choices=question.choice_list,
-                widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+                widget=forms.CheckboxSelectMultiple,
                 **common,
             )
         if question.kind == Kind.COUNTRY:
