@@ -143,7 +143,8 @@ def press_and_read_while_waiting(page: Page, button: Locator, *, then: re.Patter
         }"""
     )
     # All presses in one go: the browser answers nothing else once the first has sent the form.
-    button.evaluate("(button, times) => { for (let i = 0; i < times; i++) button.click(); }", times)
-    page.wait_for_url(then)
+    with page.expect_navigation(url=then):
+        button.evaluate("(button, times) => { for (let i = 0; i < times; i++) button.click(); }", times)
+    page.wait_for_load_state("load")
     seen = page.evaluate("() => sessionStorage.getItem('journey-button')")
     return tuple(json.loads(seen)) if seen else ("(unchanged)", False)
