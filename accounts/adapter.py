@@ -24,8 +24,16 @@ from rosters.selectors import teacher_for_user
 
 from . import services
 from .clever.pending import pending_login_clear, pending_login_stash
-from .clever.profile import CleverProfile
+from .clever.profile import CleverProfile, profile_with_school_name
+from .forms import INVALID_LOGIN_MESSAGE
 from .selectors import CLEVER_PROVIDER_ID
+
+# Set on the request by a page that says its own welcome (accounts.clever.welcome), so
+# allauth's "Successfully signed in as ..." does not stack a second message under it.
+WELCOMED = "accounts_welcomed"
+# Set in the session at sign-out for a teacher who signed in with Clever: the home page then
+# offers "Also sign out of Clever" (Clever still remembers them on this browser).
+SIGNED_OUT_OF_CLEVER_APP = "accounts_signed_out_clever"
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +43,22 @@ def _is_clever(sociallogin) -> bool:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # One wording for a wrong email or password, here and on the Clever merge form.
+    error_messages = {**DefaultAccountAdapter.error_messages, "email_password_mismatch": INVALID_LOGIN_MESSAGE}
+
+    def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
+        """Run for each of allauth's messages; the sign-in one is dropped after a welcome of our own."""
+        if message_template == "account/messages/logged_in.txt" and getattr(request, WELCOMED, False):
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)
+
+    def logout(self, request: HttpRequest) -> None:
+        """Run when anyone signs out; remember for the next page whether they had come with Clever."""
+        had_clever = teacher_for_user(user=request.user) is not None
+        super().logout(request)
+        if had_clever:
+            request.session[SIGNED_OUT_OF_CLEVER_APP] = True
+
     def send_mail(self, template_prefix: str, email: str, context_data: dict) -> None:
         """Run whenever allauth sends an email (password reset, email confirmation).
 
@@ -88,10 +112,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     )
                 ) from None
             return
+        token = sociallogin.token.token if sociallogin.token else ""
         pending_login_stash(
             request,
-            profile=profile,
-            token=sociallogin.token.token if sociallogin.token else "",
+            profile=profile_with_school_name(profile, token=token),
+            token=token,
             next_url=sociallogin.get_redirect_url(request) or "",
         )
         raise ImmediateHttpResponse(redirect("clever_welcome"))

@@ -12,7 +12,7 @@ from audit.services import audit_record
 from rosters.models import Teacher
 
 from . import services
-from .models import User
+from .models import PlanOffer, User
 from .selectors import CLEVER_PROVIDER_ID, account_deletion_preview
 
 # Credentials come from settings and tokens are never stored by allauth (the teacher's token
@@ -189,6 +189,20 @@ class SocialAccountAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PlanOffer)
+class PlanOfferAdmin(admin.ModelAdmin):
+    """The one plan message: what a Library teacher reads when their trial ends, and its button."""
+
+    list_display = ("__str__", "action_text", "action_url", "updated_at")
+    fields = ("trial_ended_text", "action_text", "action_url")
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not PlanOffer.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

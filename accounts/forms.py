@@ -2,6 +2,9 @@ from allauth.account.adapter import get_adapter as get_account_adapter
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+# The one wording for a wrong email or password (this form and allauth's sign-in page alike).
+INVALID_LOGIN_MESSAGE = _("The email address or password is not correct.")
+
 
 class CleverLinkForm(forms.Form):
     """Prove an existing account with its email and password, to merge a Clever identity into it.
@@ -17,7 +20,7 @@ class CleverLinkForm(forms.Form):
     )
 
     error_messages = {
-        "invalid_login": _("The email address or password is not correct."),
+        "invalid_login": INVALID_LOGIN_MESSAGE,
         "inactive": _("This account is disabled. Please contact us."),
     }
 

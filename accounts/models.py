@@ -46,3 +46,37 @@ class User(AbstractUser):
     @property
     def trial_active(self) -> bool:
         return self.plan == self.Plan.TRIAL and self.trial_ends_at is not None and self.trial_ends_at > timezone.now()
+
+
+class PlanOffer(models.Model):
+    """What a teacher reads about plans on their account page, and where its button leads.
+
+    One row, which staff edit in the admin (accounts.admin): what changes when a Library
+    teacher's free trial ends, and the call to action that follows it.
+    """
+
+    trial_ended_text = models.TextField(
+        _("what changes when a free trial ends"),
+        default=_(
+            "Your account, your classes and your students stay here, and you can still sign in. Premium "
+            "features stop until you upgrade. If your school or district shares Classroom with you through "
+            "Clever, you get Premium at your next login."
+        ),
+        help_text=_("Shown to Library teachers before and after their trial ends. Say what really changes."),
+    )
+    action_text = models.CharField(
+        _("button text"), max_length=80, default=_("See plans and prices"), help_text=_("For example “Upgrade”.")
+    )
+    action_url = models.URLField(
+        _("button link"),
+        blank=True,
+        help_text=_("Where the button leads, e.g. your pricing or contact page. Empty: no button is shown."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("plan message")
+        verbose_name_plural = _("plan messages")
+
+    def __str__(self):
+        return str(_("Plan message"))

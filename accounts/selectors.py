@@ -1,6 +1,6 @@
-"""Reads for accounts: who uses an email, and what deleting an account would remove.
+"""Reads for accounts: who uses an email, the plan message, and what deleting an account would remove.
 
-(A user's Clever teacher: rosters.selectors.teacher_for_user.)
+A user's Clever teacher is read with rosters.selectors.teacher_for_user.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 
 from onboarding.selectors import answers_of_user
 from rosters import selectors as roster_selectors
+
+from .models import PlanOffer
 
 CLEVER_PROVIDER_ID = "clever"
 
@@ -77,3 +79,8 @@ def account_deletion_preview(*, user) -> AccountDeletion:
 def clever_only_accounts(*, teachers: QuerySet) -> QuerySet:
     """Return the accounts of these Clever teachers that cannot sign in with a password."""
     return get_user_model().objects.filter(teacher__in=teachers, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+
+
+def plan_offer_get() -> PlanOffer:
+    """Return the plan message staff set in the admin, or its defaults when none is saved."""
+    return PlanOffer.objects.order_by("pk").first() or PlanOffer()

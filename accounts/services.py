@@ -138,16 +138,52 @@ def _refuse_staff(user: User) -> None:
         raise StaffAccount(str(user.pk))
 
 
+def _user_name_follow(*, user: User, profile: CleverProfile) -> None:
+    """Give the account the name Clever has for the teacher; a name Clever leaves blank is kept."""
+    updates = {
+        field: value[:150]
+        for field, value in (("first_name", profile.first_name), ("last_name", profile.last_name))
+        if value and getattr(user, field) != value[:150]
+    }
+    if updates:
+        User.objects.filter(pk=user.pk).update(**updates)
+        for field, value in updates.items():
+            setattr(user, field, value)
+
+
 @transaction.atomic
 def clever_login_record(*, user: User, profile: CleverProfile) -> Teacher:
-    """Refresh what Clever told us at a returning teacher's login: their Teacher row and their plan.
+    """Refresh what Clever told us at a returning teacher's login: their Teacher row, their name and plan.
 
     Raises StaffAccount (and changes nothing) when the account has since been made staff.
     """
     _refuse_staff(user)
     teacher = _clever_teacher_claim(profile=profile, user=user)
+    _user_name_follow(user=user, profile=profile)
     user_plan_apply(user=user, sharing=profile.sharing)
     return teacher
+
+
+def user_email_adopt(*, user: User, email: str) -> bool:
+    """Make `email` the account's email when it has none and no other account uses it; return whether it did.
+
+    Run when a teacher Clever gave no email types one in onboarding. An email the account
+    already has is never replaced.
+    """
+    email = (email or "").strip()
+    if not email or user.email:
+        return False
+    try:
+        with transaction.atomic():
+            if email_in_use(email=email):
+                return False
+            if not User.objects.filter(pk=user.pk, email="").update(email=email):
+                return False  # an email arrived meanwhile: it stays
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    except IntegrityError:
+        return False  # another account took the email at the same moment
+    user.email = email
+    return True
 
 
 def clever_account_create(*, profile: CleverProfile, request: HttpRequest | None = None) -> CleverAccount:
@@ -213,13 +249,7 @@ def clever_account_link(*, user: User, profile: CleverProfile, request: HttpRequ
                 user=user, provider=CLEVER_PROVIDER_ID, uid=profile.clever_id, extra_data=profile.as_dict()
             )
             _clever_teacher_claim(profile=profile, user=user)
-            updates = {}
-            if not user.first_name and profile.first_name:
-                updates["first_name"] = profile.first_name[:150]
-            if not user.last_name and profile.last_name:
-                updates["last_name"] = profile.last_name[:150]
-            if updates:
-                User.objects.filter(pk=user.pk).update(**updates)
+            _user_name_follow(user=user, profile=profile)
             user_plan_apply(user=user, sharing=profile.sharing)
             user_sessions_end(user=user)
             _clever_identity_record(

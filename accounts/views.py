@@ -1,3 +1,5 @@
+"""The product's own pages in accounts: the home page and the teacher's account page."""
+
 from http import HTTPStatus
 
 from django.conf import settings
@@ -8,11 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from rosters.selectors import teacher_for_user
+from rosters.selectors import district_name, teacher_for_user
 
-from . import services
+from . import selectors, services
+from .adapter import SIGNED_OUT_OF_CLEVER_APP
+from .clever.logout import clever_logout_url
 from .forms import AccountDeleteForm
-from .selectors import account_deletion_preview
 
 
 @require_GET
@@ -21,14 +24,26 @@ def home(request):
     if request.user.is_authenticated:
         # The onboarding gate sends teachers who have not finished to /onboarding/ first.
         return redirect("rosters:classes")
-    return render(request, "home.html", {"clever_sandbox": settings.CLEVER_SANDBOX})
+    context = {
+        "clever_sandbox": settings.CLEVER_SANDBOX,
+        # Just signed out after a Clever login: Clever still remembers them on this browser.
+        "offer_clever_signout": request.session.pop(SIGNED_OUT_OF_CLEVER_APP, False),
+        "clever_logout_url": clever_logout_url(request),
+    }
+    return render(request, "home.html", context)
 
 
 @require_GET
 @login_required
 def account(request):
-    """The teacher's account: name, email, plan, and their Clever connection."""
-    return render(request, "accounts/account.html", {"teacher": teacher_for_user(user=request.user)})
+    """The teacher's account: name, email, plan, and their Clever connection (school and district by name)."""
+    teacher = teacher_for_user(user=request.user)
+    context = {
+        "teacher": teacher,
+        "district_name": district_name(district_id=teacher.district_id) if teacher else "",
+        "plan_offer": selectors.plan_offer_get(),
+    }
+    return render(request, "accounts/account.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,6 +65,6 @@ def account_delete(request):
             ),
         )
         return redirect("home")
-    context = {"form": form, "deletion": account_deletion_preview(user=request.user)}
+    context = {"form": form, "deletion": selectors.account_deletion_preview(user=request.user)}
     status = HTTPStatus.BAD_REQUEST if form.is_bound else HTTPStatus.OK
     return render(request, "accounts/account_delete.html", context, status=status)

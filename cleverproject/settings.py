@@ -229,6 +229,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 del email
 
+# The onboarding's country list starts with the countries most teachers here pick (Clever serves
+# US districts), then a break, then every country by name.
+COUNTRIES_FIRST = ["US", "CA", "GB"]
+COUNTRIES_FIRST_BREAK = "──────────"
+
 # --- Clever -----------------------------------------------------------------
 CLEVER_CLIENT_ID = env("CLEVER_CLIENT_ID", default="")
 CLEVER_CLIENT_SECRET = env("CLEVER_CLIENT_SECRET", default="")
@@ -254,6 +259,9 @@ if not DEBUG and not (CLEVER_CLIENT_ID and CLEVER_CLIENT_SECRET):
         "Set CLEVER_CLIENT_ID and CLEVER_CLIENT_SECRET from the Clever dashboard "
         "(the real Clever needs them when DJANGO_DEBUG is off)."
     )
+# Where "Also sign out of Clever" sends a teacher. Empty: the sandbox's sign-out when the sandbox
+# is on, else Clever's own (https://clever.com/logout); see docs/signing-in.md.
+CLEVER_LOGOUT_URL = env("CLEVER_LOGOUT_URL", default="")
 CLEVER_OAUTH_BASE = env(
     "CLEVER_OAUTH_BASE", default=CLEVER_SANDBOX_URL if CLEVER_SANDBOX else "https://clever.com"
 ).rstrip("/")

@@ -6,6 +6,8 @@ from django.urls import include, path
 
 from accounts import views as account_views
 
+from . import views
+
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
@@ -14,6 +16,7 @@ urlpatterns = [
     path("onboarding/", include("onboarding.urls")),
     path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 
 if settings.CLEVER_SANDBOX:

@@ -1,7 +1,7 @@
 """The questionnaire form, built from the active questions; and the admin's question form."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django import forms
 from django.core import signing
@@ -29,12 +29,20 @@ def questions_digest(questions: list[Question]) -> str:
     return hashlib.sha256(fingerprint.encode()).hexdigest()[:20]
 
 
+# The grades most teachers teach, shown first in this order; a grades question's other choices
+# (infant/toddler, pre-K, postgraduate…) wait behind "More grades".
+COMMON_GRADES = ("Kindergarten", *(str(grade) for grade in range(1, 13)))
+
+
 @dataclass
 class Row:
-    """One question as the template shows it."""
+    """One question as the template shows it; a long list of grades shows its common ones first."""
 
     field: forms.BoundField
     from_clever: bool
+    choices_first: list = field(default_factory=list)  # BoundWidgets, in the order shown
+    choices_more: list = field(default_factory=list)  # behind "More grades"
+    more_open: bool = False  # a choice behind "more" is ticked: show it
 
 
 class OnboardingForm(forms.Form):
@@ -53,7 +61,11 @@ class OnboardingForm(forms.Form):
         self.version = signing.Signer(salt=_VERSION_SALT).sign(self._digest)
         self.prefill = {}
         for name, question in self.questions.items():
-            self.fields[name] = self._field_for(question, required=question.required_for(is_library=is_library))
+            required = question.required_for(is_library=is_library)
+            if question.prefill in (Question.Prefill.SUBJECTS, Question.Prefill.GRADES) and question.pk not in prefill:
+                # Nothing in Clever to go by (no classes yet): a teacher can still finish in one click.
+                required = False
+            self.fields[name] = self._field_for(question, required=required)
             if question.pk in saved:
                 # What the teacher saved wins over Clever, even an answer they emptied on purpose.
                 self.initial[name] = question.shape(saved[question.pk])
@@ -77,7 +89,7 @@ class OnboardingForm(forms.Form):
             common["error_messages"]["required"] = _("Please choose at least one.")
             return forms.MultipleChoiceField(
                 choices=question.choice_list,
-                widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+                widget=forms.CheckboxSelectMultiple,
                 **common,
             )
         if question.kind == Kind.COUNTRY:
@@ -103,11 +115,31 @@ class OnboardingForm(forms.Form):
     def rows(self) -> list[Row]:
         """Return the fields with a "from Clever" mark where the shown value is still Clever's."""
         rows = []
-        for name in self.questions:
+        for name, question in self.questions.items():
             bound = self[name]
             from_clever = name in self.prefill and (not self.is_bound or self._posted(name) == self.prefill[name])
-            rows.append(Row(field=bound, from_clever=from_clever))
+            row = Row(field=bound, from_clever=from_clever)
+            if question.kind == Question.Kind.MULTIPLE_CHOICE:
+                self._split_choices(row, question)
+            rows.append(row)
         return rows
+
+    def _split_choices(self, row: Row, question: Question) -> None:
+        """Put a grades question's common grades first, K to 12, and the rest behind "more"."""
+        widgets = list(row.field.subwidgets)
+        common = [grade for grade in COMMON_GRADES if grade in {widget.data["value"] for widget in widgets}]
+        if question.prefill != Question.Prefill.GRADES or not common:
+            row.choices_first = widgets
+            return
+        by_value = {widget.data["value"]: widget for widget in widgets}
+        row.choices_first = [by_value[grade] for grade in common]
+        row.choices_more = [widget for widget in widgets if widget.data["value"] not in common]
+        row.more_open = any(widget.data["selected"] for widget in row.choices_more)
+
+    @property
+    def error_rows(self) -> list[Row]:
+        """Return the questions that were refused, in form order, for the error summary."""
+        return [row for row in self.rows if row.field.errors]
 
     def _posted(self, name):
         field = self.fields[name]
@@ -117,6 +149,13 @@ class OnboardingForm(forms.Form):
     def answers(self) -> dict[Question, str | list[str]]:
         """Return the cleaned answers by question; call after is_valid()."""
         return {question: self.cleaned_data[name] for name, question in self.questions.items()}
+
+    def contact_email(self) -> str:
+        """Return the email the teacher gave (the email question prefilled from Clever), or ""; after is_valid()."""
+        for name, question in self.questions.items():
+            if question.kind == Question.Kind.EMAIL and question.prefill == Question.Prefill.EMAIL:
+                return self.cleaned_data.get(name) or ""
+        return ""
 
 
 class QuestionAdminForm(forms.ModelForm):

@@ -46,6 +46,7 @@ class OnboardingGateMiddleware:
             # The data policy, and leaving instead of answering.
             reverse("privacy:policy"),
             reverse("accounts:delete"),
+            reverse("favicon"),
             # Clever's login and callback: a teacher who signs in again must get through.
             f"{script_prefix}accounts/clever/",
             f"{script_prefix}sandbox/",

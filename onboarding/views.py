@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts import services as account_services
 from rosters.selectors import teacher_for_user
 
 from . import selectors, services
@@ -34,6 +35,8 @@ def questionnaire(request):
     )
     if form.is_bound and form.is_valid():
         services.onboarding_submit(user=request.user, answers=form.answers())
+        # The email they gave becomes the account's when it had none (never replacing one).
+        account_services.user_email_adopt(user=request.user, email=form.contact_email())
         if revising:
             messages.success(request, _("Your answers are saved."))
             return redirect("accounts:account")

@@ -76,6 +76,15 @@ def teacher_sync_credentials(*, teacher: Teacher) -> SyncCredentials:
     raise NeedsFreshLogin
 
 
+def teacher_can_sync(*, teacher: Teacher) -> bool:
+    """Say whether a sync outside a login has credentials; False: only a fresh Clever login can update them."""
+    try:
+        teacher_sync_credentials(teacher=teacher)
+    except NeedsFreshLogin:
+        return False
+    return True
+
+
 # --- Sync -----------------------------------------------------------------------------------
 
 

@@ -7,8 +7,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import names, selectors, services
 from .models import SyncRun
+
+# A class with more students than this gets a filter box.
+FILTER_FROM = 30
 
 
 @require_GET
@@ -16,18 +19,20 @@ from .models import SyncRun
 def classes(request):
     """My classes: the teacher's sections with subject, grade, co-teachers and student count."""
     teacher = selectors.teacher_for_user(user=request.user)
-    context = {"teacher": teacher, "sections": [], "last_sync": None, "updating": False}
+    context = {"teacher": teacher, "sections": [], "last_sync": None, "updating": False, "needs_login": False}
     if teacher is not None:
         context["sections"] = selectors.teacher_sections(teacher=teacher)
         context["last_sync"] = selectors.teacher_last_sync(teacher=teacher)
         context["updating"] = selectors.teacher_sync_pending(teacher=teacher)
+        # Clever refused the stored token, or there never was one: only a fresh login can update.
+        context["needs_login"] = not services.teacher_can_sync(teacher=teacher)
     return render(request, "rosters/classes.html", context)
 
 
 @require_POST
 @login_required
 def sync_now(request):
-    """Sync the signed-in teacher's classes from Clever now."""
+    """Sync the signed-in teacher's classes from Clever now; a failure is told on My classes itself."""
     teacher = selectors.teacher_for_user(user=request.user)
     if teacher is None:
         messages.error(request, _("Your account is not connected to Clever, so there are no classes to update."))
@@ -46,22 +51,31 @@ def sync_now(request):
         )
         return redirect("rosters:classes")
     except services.NeedsFreshLogin:
-        messages.warning(request, _("To update your classes, please log in with Clever again."))
-        return redirect("rosters:classes")
+        return redirect("rosters:classes")  # My classes asks for a fresh login, with the button to do it
     if run.outcome == SyncRun.Outcome.SUCCESS:
         if run.created or run.updated or run.removed or run.restored:
             messages.success(request, _("Your classes are up to date with Clever."))
         else:
             messages.success(request, _("Your classes were already up to date with Clever."))
-    else:
-        messages.error(request, run.message)
     return redirect("rosters:classes")
 
 
 @require_GET
 @login_required
 def section_detail(request, section_pk):
-    """One section's students, with the ones removed in Clever marked as such."""
+    """One section's students, with the ones removed in Clever marked as such; a filter for large classes."""
     section = selectors.section_for_user(user=request.user, section_pk=section_pk)
-    enrollments = selectors.section_enrollments(section=section)
-    return render(request, "rosters/section.html", {"section": section, "enrollments": enrollments})
+    query = request.GET.get("q", "").strip()[:100]
+    students = selectors.section_students(section=section)
+    shown = [row for row in students if not query or names.matches(query, row.name)]
+    current = sum(1 for row in students if row.enrollment.removed_at is None)
+    context = {
+        "section": section,
+        "students": shown,
+        "current_count": current,
+        "removed_count": len(students) - current,
+        "query": query,
+        "show_filter": len(students) > FILTER_FROM or bool(query),
+        "teacher": selectors.teacher_for_user(user=request.user),
+    }
+    return render(request, "rosters/section.html", context)

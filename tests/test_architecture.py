@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # rosters' floors, lowest first (docs/architecture.md): a module imports only from floors below its own.
 ROSTERS_FLOORS = [
+    ["rosters.names"],
     ["rosters.clever.errors"],
     ["rosters.clever.records"],
     ["rosters.clever.http"],
@@ -26,7 +27,7 @@ ROSTERS_FLOORS = [
     ["rosters.job_runner"],
     ["rosters.tasks"],
     ["rosters.jobs"],
-    ["rosters.admin", "rosters.views", "rosters.management.commands.sync_rosters"],
+    ["rosters.admin", "rosters.views", "rosters.templatetags.rosters", "rosters.management.commands.sync_rosters"],
     ["rosters.urls"],
 ]
 

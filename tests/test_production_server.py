@@ -12,7 +12,7 @@ import pytest
 from .production import REDIS_URL, ProxiedBrowser, directives, gunicorn, manage, production_env, redis_flush
 
 LOGIN = "/accounts/login/"
-WRONG = "The email address and/or password you specified are not correct."
+WRONG = "The email address or password is not correct."
 LOCKED = "Too many failed login attempts. Try again later."
 PASSWORD = "a staff password nobody guesses"
 CSP = {"default-src": "'self'", "base-uri": "'self'", "object-src": "'none'", "frame-ancestors": "'none'"}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import logging
+from dataclasses import asdict, dataclass, fields, replace
 
 from rosters import clever
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class CleverProfile:
     email: str = ""
     title: str = ""
     school_id: str = ""
+    school_name: str = ""  # read only for a teacher new to us, to show on the welcome page
 
     @classmethod
     def from_clever(cls, *, me: clever.Me, teacher: clever.Teacher) -> CleverProfile:
@@ -50,3 +54,20 @@ class CleverProfile:
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+def profile_with_school_name(profile: CleverProfile, *, token: str) -> CleverProfile:
+    """Return the profile with its school's name read from Clever, or unchanged when Clever cannot say.
+
+    The welcome page shows a teacher new to us whose Clever account they are connecting;
+    the school's name is a help there, never a reason to fail a login.
+    """
+    if not profile.school_id or profile.school_name or not token:
+        return profile
+    try:
+        with clever.CleverClient(token=token) as client:
+            name = client.school(profile.school_id).name
+    except clever.CleverError as exc:
+        logger.info("Could not read the name of school %s: %s", profile.school_id, exc.describe())
+        return profile
+    return replace(profile, school_name=name[:255])

@@ -25,6 +25,7 @@ from django.utils.http import urlencode
 from rosters.clever import CleverClient, CleverError, exchange_code
 
 from ..selectors import CLEVER_PROVIDER_ID
+from .logout import clever_logout_url
 from .profile import CleverProfile
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class CleverOAuth2Adapter(OAuth2Adapter):
                         render(
                             request,
                             "socialaccount/clever/teachers_only.html",
-                            {"user_type": me.type},
+                            {"user_type": me.type, "clever_logout_url": clever_logout_url(request)},
                             status=HTTPStatus.FORBIDDEN,
                         )
                     )

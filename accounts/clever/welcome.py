@@ -24,8 +24,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
+from ..adapter import WELCOMED
 from ..forms import CleverLinkForm
 from ..selectors import CLEVER_PROVIDER_ID, email_in_use
+from .logout import clever_logout_url
 from .pending import PendingLogin, PendingLoginExpired, pending_login_clear, pending_login_get
 
 logger = logging.getLogger(__name__)
@@ -43,12 +45,20 @@ def _pending(request) -> tuple[PendingLogin | None, object]:
     return pending, None
 
 
-def _render_welcome(request, pending: PendingLogin, *, form: CleverLinkForm, status: int = HTTPStatus.OK):
+def _render_welcome(
+    request, pending: PendingLogin, *, form: CleverLinkForm | None = None, error: str = "", status: int = HTTPStatus.OK
+):
+    """The question, with the likely answer first: "create" unless an account here already has the Clever email."""
     profile = pending.profile
+    email_taken = email_in_use(email=profile.email)
+    if form is None:
+        # The email is offered only when it is an account's here: otherwise it would only invite a wrong guess.
+        form = CleverLinkForm(request=request, initial={"email": profile.email} if email_taken else {})
     context = {
         "profile": profile,
         "form": form,
-        "email_taken": email_in_use(email=profile.email),
+        "error": error,
+        "email_taken": email_taken,
         "is_library": profile.sharing == "library",
         "trial_days": settings.LIBRARY_TRIAL_DAYS,
     }
@@ -63,6 +73,7 @@ def _sign_in(request, *, user, pending: PendingLogin):
     next_url = pending.next_url
     if next_url and not get_account_adapter(request).is_safe_url(next_url):
         next_url = ""
+    setattr(request, WELCOMED, True)  # our own message says who they are now; no "Successfully signed in"
     return perform_login(
         request,
         user,
@@ -78,8 +89,7 @@ def welcome(request):
     pending, response = _pending(request)
     if response:
         return response
-    form = CleverLinkForm(request=request, initial={"email": pending.profile.email})
-    return _render_welcome(request, pending, form=form)
+    return _render_welcome(request, pending)
 
 
 @require_POST
@@ -126,33 +136,28 @@ def create(request):
     try:
         result = services.clever_account_create(profile=pending.profile, request=request)
     except services.ProvisioningError as exc:
-        form = CleverLinkForm(request=request, initial={"email": pending.profile.email})
-        form.add_error(None, exc.user_message)
-        return _render_welcome(request, pending, form=form, status=HTTPStatus.CONFLICT)
+        return _render_welcome(request, pending, error=exc.user_message, status=HTTPStatus.CONFLICT)
     pending_login_clear(request)
-    if result.created:
-        messages.success(request, _("Welcome! We created your account from your Clever profile."))
     if result.email_withheld:
         messages.warning(
             request,
             _(
-                "Another account here already uses %(email)s, so your new account has no email address. "
-                "If that other account is yours, ask us to move your Clever sign-in to it."
+                "Welcome! We created your account from your Clever profile. Another account here already "
+                "uses %(email)s, so your new account has no email address. If that other account is yours, "
+                "ask us to move your Clever sign-in to it."
             )
             % {"email": pending.profile.email},
         )
+    elif result.created:
+        messages.success(request, _("Welcome! We created your account from your Clever profile."))
+    else:
+        messages.success(request, _("Welcome back! Your account was already created."))
     return _sign_in(request, user=result.user, pending=pending)
 
 
 @require_POST
 def cancel(request):
-    """ "This isn't me": forget the pending Clever identity (a shared computer, someone else's Clever)."""
+    """Not you: forget the Clever identity waiting here and sign this browser out of Clever."""
     pending_login_clear(request)
-    messages.info(
-        request,
-        _(
-            "We forgot that Clever sign-in; nothing was connected or created. On a shared computer, "
-            "sign out of Clever too, so the next person does not sign in as them."
-        ),
-    )
-    return redirect("home")
+    messages.info(request, _("We forgot that Clever sign-in; nothing was connected or created."))
+    return redirect(clever_logout_url(request))

@@ -131,7 +131,7 @@ def test_admin_index_names_each_section_once_and_users_apart_from_email_addresse
 
     sections = {app["name"]: [model["name"] for model in app["models"]] for app in page.context["app_list"]}
     assert len(sections) == len(page.context["app_list"]), "two admin sections share a name"
-    assert sections["Users and plans"] == ["Users"]
+    assert sections["Users and plans"] == ["Plan messages", "Users"]
     assert sections["Accounts"] == ["Email addresses"]
 
 

@@ -133,7 +133,7 @@ def test_new_library_teacher_gets_a_trial_shown_with_its_end_date(client, clever
     assert user.plan == User.Plan.TRIAL
     assert user.trial_active
     assert (user.teacher.sharing, user.teacher.district_id) == (Sharing.LIBRARY, "")
-    assert "free trial from the Clever Library until" in account_page(user).content.decode()
+    assert "Free trial from the Clever Library until" in account_page(user).content.decode()
 
 
 def test_library_teacher_moves_to_premium_when_the_district_shares_them(client, clever_sandbox):

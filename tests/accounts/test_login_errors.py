@@ -124,7 +124,8 @@ def test_clever_down_gives_a_try_again_page_and_creates_nothing(client, clever_s
     assert trip.response.status_code == 401
     assert message in text
     assert TRY_AGAIN in text
-    assert "Try again" in text
+    assert ">Log in with Clever</button>" in text
+    assert "Please start again" not in text  # one sentence says what to do, not two
     assert not signed_in(client)
     assert nothing_provisioned()
 

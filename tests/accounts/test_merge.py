@@ -277,15 +277,15 @@ def test_the_question_names_whose_clever_account_is_being_connected(priya_pendin
     assert "<dd>Priya Raman</dd>" in who
     assert f"<dd>{PRIYA_EMAIL}</dd>" in who
     assert "through the Clever Library" in who
-    assert "This isn't me" in who
+    assert "Sign out of Clever" in who
 
 
-def test_this_isnt_me_forgets_the_clever_identity(priya_pending, local_priya):
+def test_not_you_forgets_the_clever_identity_and_signs_out_of_clever(priya_pending, local_priya, clever_sandbox):
     cancelled = priya_pending.post("/accounts/clever/welcome/cancel/")
 
-    assert cancelled["Location"] == "/"
+    # Clever (here the sandbox) forgets who signed in on this browser, then sends them home.
+    assert cancelled["Location"] == f"{clever_sandbox.url}/signout?next=http%3A%2F%2Ftestserver%2F"
     assert any("We forgot that Clever sign-in" in m for m in messages_of(cancelled))
-    assert any("sign out of Clever too" in m for m in messages_of(cancelled))
     # The next person at this computer cannot complete it with their own password.
     page = priya_pending.post(LINK, {"email": PRIYA_EMAIL, "password": PASSWORD})
     assert page["Location"] == "/"

@@ -9,7 +9,11 @@ journey clicks through Clever's pages exactly as a teacher would. Fixtures:
 - `page`: a fresh browser context (no cookies) and page for each test, with bounded timeouts;
   the test fails if the browser reports any Content-Security-Policy violation on the way
   (`csp_violations` lists them as they come);
-- `screenshot`: saves the journey's last page as artifacts/journeys/<name>.png.
+- `screenshot`: saves the journey's last page as artifacts/journeys/<name>.png;
+- `page_check`: checks the page as a phone (390 px) and a desktop (1280 px) see it: no
+  sideways scrolling, no serious or critical accessibility violation (axe-core, from
+  axe-playwright-python), and a full-page screenshot at each width
+  (artifacts/journeys/<name>-390.png, -1280.png).
 
 The live server answers from its own thread, so journeys use transactional tests, which
 flush the database after each test. They are marked
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,6 +45,10 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "journeys"
+# A phone (an iPhone 12 to 15 is 390 px wide) and a laptop.
+WIDTHS = (390, 1280)
+# axe-core's impacts that fail a journey; "moderate" and "minor" ones are read, not enforced.
+FAILING_IMPACTS = ("serious", "critical")
 
 # Generous for a busy 2-core machine, but bounded: a stuck page fails the test instead of hanging it.
 LAUNCH_TIMEOUT_MS = 60_000
@@ -150,6 +159,75 @@ def screenshot():
         return path
 
     return save
+
+
+@dataclass
+class PageCheck:
+    """What `page_check` found on one page at one width."""
+
+    name: str
+    width: int
+    scroll_width: int
+    violations: list[dict]  # axe-core's, serious and critical only
+    screenshot: Path
+
+
+@pytest.fixture(scope="package")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.fixture
+def page_check(axe, csp_violations):
+    """Check the page at each of WIDTHS: it fits (no sideways scroll), axe finds nothing serious, a screenshot.
+
+    `page_check(page, "my-classes")` asserts; `page_check(page, "admin-index", enforce=False)`
+    returns the findings to report instead (the Django admin's own pages).
+    """
+
+    def check(page, name: str, *, enforce: bool = True) -> list[PageCheck]:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        original = page.viewport_size
+        found = []
+        try:
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 900})
+                page.wait_for_load_state("load")
+                scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+                before = len(csp_violations)
+                results = axe.run(page, options={"resultTypes": ["violations"]})
+                page.evaluate("0")  # a round trip, so the console events of axe's run have arrived
+                # axe-core itself adds <style> elements to some pages (the admin's user page) while it
+                # runs; the policy rightly blocks them. Those are the tool's, not the page's: forget them.
+                csp_violations[before:] = [
+                    v for v in csp_violations[before:] if not ("style-src" in v and "inline" in v)
+                ]
+                violations = [
+                    {
+                        "id": v["id"],
+                        "impact": v["impact"],
+                        "help": v["help"],
+                        "nodes": [n["target"] for n in v["nodes"]],
+                    }
+                    for v in results.response["violations"]
+                    if v["impact"] in FAILING_IMPACTS
+                ]
+                path = ARTIFACTS / f"{_slug(name)}-{width}.png"
+                page.screenshot(path=path, full_page=True)
+                found.append(PageCheck(name, inner_width, scroll_width, violations, path))
+        finally:
+            page.set_viewport_size(original)
+        if enforce:
+            for result in found:
+                assert result.scroll_width <= result.width, (
+                    f"{name} scrolls sideways at {result.width} px (the page is {result.scroll_width} px wide)"
+                )
+                assert result.violations == [], f"{name} at {result.width} px: {result.violations}"
+        return found
+
+    return check
 
 
 @pytest.hookimpl(wrapper=True)

@@ -5,6 +5,7 @@ Every step waits on what the page shows (Playwright's `expect`), never on time.
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import Locator, Page, expect
@@ -16,6 +17,18 @@ WELCOME_URL = re.compile(r"/accounts/clever/welcome/$")
 CLEVER_SIGN_IN_URL = re.compile(r"/sandbox/clever/oauth/authorize\?.*\bstate=\w+")
 
 
+class ClickCounter:
+    """Clicks a person makes, counted (a first login must take at most four)."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.count = 0
+
+    def click(self, target: Locator) -> None:
+        target.click()
+        self.count += 1
+
+
 def log_in_with_clever(page: Page, *, teacher: str) -> None:
     """From the home page, click "Log in with Clever" and choose `teacher` on Clever's sign-in page."""
     page.goto("/")
@@ -24,6 +37,12 @@ def log_in_with_clever(page: Page, *, teacher: str) -> None:
     expect(page).to_have_url(CLEVER_SIGN_IN_URL)
     expect(page.get_by_text(re.compile(r"Clever will send them back to localhost:\d+\."))).to_be_visible()
     choose_on_clever(page, teacher=teacher, heading="Log in with Clever")
+
+
+def create_my_account(page: Page) -> None:
+    """On "Do you already have an account here?", take the obvious answer."""
+    expect(page).to_have_url(WELCOME_URL)
+    page.get_by_role("button", name="Continue: create my account").click()
 
 
 def choose_on_clever(page: Page, *, teacher: str, heading: str) -> None:
@@ -40,7 +59,7 @@ def finish_onboarding(page: Page) -> None:
 
 
 def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(message(page, "You have signed out.")).to_be_visible()
 
 
@@ -56,7 +75,12 @@ def question_label(page: Page, label: str) -> Locator:
 
 def message(page: Page, text: str) -> Locator:
     """A message shown at the top of the page (Django's messages) containing `text`."""
-    return page.locator("ul.messages li").filter(has_text=text)
+    return messages(page).filter(has_text=text)
+
+
+def messages(page: Page) -> Locator:
+    """Every message shown at the top of the page."""
+    return page.locator(".messages li")
 
 
 def field_group(page: Page, label: str) -> Locator:
@@ -73,20 +97,32 @@ def selected_option(select: Locator) -> Locator:
     return select.locator("option:checked")
 
 
-def class_rows(page: Page) -> Locator:
-    """The rows of the My classes table."""
-    return page.get_by_role("table").locator("tbody tr")
+def class_cards(page: Page) -> Locator:
+    """The classes on My classes, one card each."""
+    return page.locator(".class-card")
 
 
-def expect_class(page: Page, *, name: str, subject: str, grade: str, teachers: str | re.Pattern, students: str):
-    """The My classes row whose class is `name` reads as given (cells: class, subject, grade, teachers, students)."""
-    row = class_rows(page).filter(has=page.get_by_role("link", name=name, exact=True))
-    expect(row.get_by_role("cell")).to_have_text([re.compile(re.escape(name)), subject, grade, teachers, students])
-    return row
+def expect_class(page: Page, *, name: str, facts: str, teachers: str | None, students: str) -> Locator:
+    """The card of the class `name` reads as given: its facts line, its teachers (None: no line), its count."""
+    card = class_cards(page).filter(has=page.get_by_role("link", name=name, exact=True))
+    expect(card).to_have_count(1)
+    expect(card.locator(".facts")).to_have_text(facts)
+    if teachers is None:
+        expect(card.locator(".teachers")).to_have_count(0)
+    else:
+        expect(card.locator(".teachers")).to_have_text(f"Teachers: {teachers}")
+    expect(card.locator(".count")).to_have_text(students)
+    return card
+
+
+def student_names(page: Page) -> list[str]:
+    """The names in a class's student list, in the order shown (visible rows only)."""
+    rows = page.locator("table.students tbody tr:visible")
+    return [text.strip() for text in rows.locator("td .name").all_inner_texts()]
 
 
 def banner(page: Page) -> Locator:
-    """The plan banner under the header (free trial or Premium)."""
+    """The plan banner under the header (a free trial's, running or ended)."""
     return page.locator(".banner")
 
 
@@ -99,3 +135,27 @@ def sign_in_to_the_admin(page: Page, account: dict) -> None:
     form.get_by_label("Password").fill(account["password"])
     form.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+
+def press_and_read_while_waiting(page: Page, button: Locator, *, then: re.Pattern, times: int = 1) -> tuple[str, bool]:
+    """Press `button` (`times` times in a row, as an impatient double click) and return how it looked
+    (its text, whether disabled) while the page waited for the answer, once the next page is there.
+
+    A browser answers nothing while a form's answer is pending, so the button's last look is
+    noted as it changes (a MutationObserver writing to sessionStorage, which outlives the page)
+    and read on the next page (`then`, its URL). The caller makes Clever slow, so there is a wait to see.
+    """
+    button.evaluate(
+        """button => {
+            sessionStorage.removeItem("journey-button");
+            const note = () => sessionStorage.setItem(
+                "journey-button", JSON.stringify([button.textContent.trim(), button.disabled]));
+            new MutationObserver(note).observe(button, {attributes: true, childList: true, subtree: true});
+        }"""
+    )
+    # All presses in one go: the browser answers nothing else once the first has sent the form.
+    with page.expect_navigation(url=then):
+        button.evaluate("(button, times) => { for (let i = 0; i < times; i++) button.click(); }", times)
+    page.wait_for_load_state("load")
+    seen = page.evaluate("() => sessionStorage.getItem('journey-button')")
+    return tuple(json.loads(seen)) if seen else ("(unchanged)", False)

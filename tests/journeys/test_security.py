@@ -85,7 +85,7 @@ def test_a_teacher_at_a_shared_computer_sees_whose_clever_account_it_is_and_can_
     who = page.locator("#who")
     expect(who).to_contain_text("Zoë O'Brien")
     expect(who).to_contain_text("zoe.obrien@demodistrict.example")
-    who.get_by_role("button", name="This isn't me").click()
+    who.get_by_role("button", name="Sign out of Clever").click()
 
     expect(message(page, "We forgot that Clever sign-in")).to_be_visible()
     expect(page.get_by_role("heading", name="Welcome, teachers")).to_be_visible()

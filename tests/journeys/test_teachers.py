@@ -20,19 +20,23 @@ from tests.journeys.steps import (
     CLEVER_SIGN_IN_URL,
     ONBOARDING_URL,
     WELCOME_URL,
+    ClickCounter,
     banner,
     checked_labels,
     choose_on_clever,
-    class_rows,
+    class_cards,
+    create_my_account,
     expect_class,
     field_group,
     finish_onboarding,
     log_in_with_clever,
     message,
+    messages,
     question,
     question_label,
     selected_option,
     sign_out,
+    student_names,
 )
 
 # The live server needs committed data; serialized_rollback brings back the migrations' data (conftest).
@@ -41,64 +45,113 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 DEMO_TEACHER = next(spec for spec in DEMO_ACCOUNTS if not spec["staff"])  # the local Priya Raman
 
 
-def test_a_new_district_teacher_signs_up_with_clever_and_finds_their_classes(page, clever, screenshot):
-    log_in_with_clever(page, teacher="Zoë O'Brien")
+def test_a_new_district_teacher_reaches_my_classes_in_four_clicks_and_finds_their_classes(
+    page, clever, page_check, screenshot
+):
+    clicks = ClickCounter(page)
+    page.goto("/")
+    page_check(page, "home")
+    clicks.click(page.get_by_role("button", name="Log in with Clever"))  # 1
+    expect(page).to_have_url(CLEVER_SIGN_IN_URL)
+    clicks.click(page.get_by_role("button", name="Zoë O'Brien"))  # 2: on Clever's own page
 
+    # The question, with the usual answer first: no account here uses her Clever email.
     expect(page).to_have_url(WELCOME_URL)
     expect(page.get_by_role("heading", name="Welcome, Zoë!")).to_be_visible()
+    identity = page.locator("dl.identity")
+    expect(identity).to_contain_text("Zoë O'Brien")
+    expect(identity).to_contain_text("Riverside High School")
+    expect(identity).to_contain_text("zoe.obrien@demodistrict.example")
     expect(page.get_by_role("heading", name="Do you already have an account here?")).to_be_visible()
-    page.get_by_role("button", name="Create my account").click()
+    create = page.get_by_role("button", name="Continue: create my account")
+    expect(create).to_be_in_viewport()  # above the fold, even on a phone (checked below)
+    expect(page.get_by_text("I already have an account here")).to_be_visible()
+    expect(page.get_by_label("Password")).to_be_hidden()  # behind "I already have an account here"
+    page_check(page, "welcome")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(create).to_be_in_viewport()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_text("I already have an account here").click()
+    expect(page.get_by_label("Email")).to_have_value("")  # no account has her email: nothing to suggest
+    clicks.click(create)  # 3
 
-    # Onboarding, filled in from Clever: her email, school, subjects and grades, and the country.
+    # Onboarding, filled in from Clever: one message, no navigation, and nothing to type.
     expect(page).to_have_url(ONBOARDING_URL)
-    expect(message(page, "We created your account from your Clever profile")).to_be_visible()
-    expect(banner(page)).to_have_text("Premium")
+    expect(messages(page)).to_have_text(["Welcome! We created your account from your Clever profile."])
+    expect(page.get_by_role("navigation")).to_have_count(0)
+    expect(banner(page)).to_have_count(0)
     expect(page.get_by_role("heading", name="Almost done — check what we filled in from Clever")).to_be_visible()
     expect(question(page, "Email")).to_have_value("zoe.obrien@demodistrict.example")
     expect(question(page, "School")).to_have_value("Riverside High School")
     assert checked_labels(field_group(page, "Subjects you teach")) == ["Math", "Technology and engineering"]
-    assert checked_labels(field_group(page, "Grades you teach")) == ["Grade 9", "Grade 10"]
+    grades = field_group(page, "Grades you teach")
+    assert checked_labels(grades) == ["Grade 9", "Grade 10"]
+    shown_grades = grades.locator(".choices label:visible").all_inner_texts()
+    assert [text.strip() for text in shown_grades] == ["Kindergarten", *(f"Grade {n}" for n in range(1, 13))]
+    expect(grades.get_by_text("More grades")).to_be_visible()
+    expect(grades.get_by_label("Pre-K")).to_be_hidden()
     expect(selected_option(question(page, "Country"))).to_have_text("United States of America")
+    first_countries = question(page, "Country").locator("option").all_inner_texts()[:4]
+    assert first_countries == ["Choose a country…", "United States of America", "Canada", "United Kingdom"]
+    page_check(page, "onboarding")
 
-    # Until she finishes, My classes sends her back to the questionnaire.
-    page.get_by_role("link", name="My classes").click()
+    # Until she finishes, the home page sends her back to the questionnaire.
+    page.goto("/")
     expect(page).to_have_url(ONBOARDING_URL)
-    expect(question(page, "School")).to_have_value("Riverside High School")
 
-    finish_onboarding(page)  # one click: Clever filled in everything required
+    clicks.click(page.get_by_role("button", name="Finish"))  # 4: Clever filled in everything required
+    expect(page).to_have_url(CLASSES_URL)
+    assert clicks.count == 4
+    expect(message(page, "Thank you, you're all set!")).to_be_visible()
 
     expect(page.get_by_role("heading", name="My classes")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Last updated from Clever"))).to_be_visible()
-    expect(class_rows(page)).to_have_count(3)
+    expect(banner(page)).to_have_count(0)  # a district teacher's plan needs no band on every page
+    expect(class_cards(page)).to_have_count(3)
     expect_class(
-        page, name="Algebra I - O'Brien - 1", subject="Math", grade="Grade 9", teachers="You primary", students="24"
+        page, name="Algebra I - O'Brien - 1", facts="Math · Grade 9 · Period 1", teachers=None, students="24 students"
     )
     expect_class(
-        page, name="Geometry - O'Brien - 3", subject="Math", grade="Grade 10", teachers="You primary", students="20"
+        page, name="Geometry - O'Brien - 3", facts="Math · Grade 10 · Period 3", teachers=None, students="20 students"
     )
     expect_class(
         page,
         name="STEM Lab - O'Brien - 5",
-        subject="Technology and engineering",
-        grade="Grade 9",
-        teachers="You primary, A co-teacher not signed in yet",
-        students="16",
+        facts="Technology and engineering · Grade 9 · Period 5",
+        teachers="You (primary), A co-teacher not signed in yet",
+        students="16 students",
     )
+    page_check(page, "my-classes")
 
     page.get_by_role("link", name="Algebra I - O'Brien - 1").click()
 
     expect(page.get_by_role("heading", name="Algebra I - O'Brien - 1")).to_be_visible()
-    expect(page.get_by_text("Math · Grade 9 · Period 1 · Zoë O'Brien")).to_be_visible()
-    students = page.get_by_role("table").locator("tbody tr")
-    expect(students).to_have_count(24)
-    enrolled = clever.state.get("sections", demo.ALGEBRA_I)["students"]
-    expected = sorted(_list_name(clever.state.get("students", student_id)) for student_id in enrolled)
-    assert sorted(students.locator("td:first-child").all_inner_texts()) == expected
-    expect(students.filter(has_text="Rodríguez, Maya")).to_have_count(1)
+    expect(page.get_by_text("Math · Grade 9 · Period 1")).to_be_visible()
+    expect(page.get_by_text("24 students", exact=True)).to_be_visible()
+    names = student_names(page)
+    assert len(names) == 24
+    assert names[:3] == ["Ali, Léa", "Ali, Priya", "Baptiste, Elena"]
+    # Namesakes: told apart by their middle names, or said to share a name when nothing tells them apart.
+    assert [name for name in names if name.startswith("Kim, Liam")] == ["Kim, Liam A", "Kim, Liam J"]
+    assert [name for name in names if name.startswith("Yamamoto, Ruby")] == ["Yamamoto, Ruby J", "Yamamoto, Ruby J"]
+    expect(page.get_by_text("Another student in this class has the same name.")).to_have_count(2)
+    expect(page.get_by_text("Rodríguez, Maya")).to_have_count(1)
+    page_check(page, "class")
+
+    page.get_by_role("link", name="Account").click()
+    you = page.locator(".facts-list").first
+    expect(you).to_contain_text("Zoë O'Brien")
+    clever_facts = page.locator(".facts-list").last
+    expect(clever_facts).to_contain_text("Riverside High School")
+    expect(page.get_by_text(demo.DISTRICT)).to_have_count(0)  # no raw ids
+    expect(page.get_by_text(demo.ZOE_OBRIEN)).to_have_count(0)
+    page_check(page, "account")
     screenshot(page, "new-district-teacher")
 
 
-def test_a_library_teacher_merges_clever_into_their_account_and_gets_the_free_trial(page, clever, screenshot):
+def test_a_library_teacher_merges_clever_into_their_account_and_gets_the_free_trial(
+    page, clever, page_check, screenshot
+):
     local = _demo_teacher_account()
 
     log_in_with_clever(page, teacher="Priya Raman")
@@ -106,10 +159,13 @@ def test_a_library_teacher_merges_clever_into_their_account_and_gets_the_free_tr
     expect(page).to_have_url(WELCOME_URL)
     expect(page.get_by_role("heading", name="Welcome, Priya!")).to_be_visible()
     expect(page.get_by_text("You came through the Clever Library: you get a free trial of 30 days.")).to_be_visible()
+    # An account here has her Clever email: proving it is the likely answer, so it comes first.
+    expect(page.get_by_text(f"An account here already uses {DEMO_TEACHER['email']}.")).to_be_visible()
     yes = page.locator("#link")
-    expect(yes.get_by_role("heading", name="Yes, I have an account")).to_be_visible()
-    expect(yes.get_by_text(f"An account here already uses {DEMO_TEACHER['email']}.")).to_be_visible()
     expect(yes.get_by_label("Email")).to_have_value(DEMO_TEACHER["email"])  # offered, never linked by itself
+    expect(yes.get_by_role("link", name="Forgot your password?")).to_be_visible()
+    expect(page.get_by_role("button", name="Create a new account")).to_be_visible()
+    page_check(page, "welcome-email-taken")
 
     # A wrong password: the same question again with a clear error, and nothing changed.
     yes.get_by_label("Password").fill("not-her-password")
@@ -118,7 +174,7 @@ def test_a_library_teacher_merges_clever_into_their_account_and_gets_the_free_tr
     expect(page.get_by_role("heading", name="Do you already have an account here?")).to_be_visible()
     expect(yes.get_by_label("Email")).to_have_value(DEMO_TEACHER["email"])
     expect(yes.get_by_label("Password")).to_have_value("")
-    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)  # not signed in
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_have_count(0)  # not signed in
     expect(banner(page)).to_have_count(0)
     # Read once the page is idle: on SQLite the live server shares this thread's connection.
     page.wait_for_load_state("networkidle")
@@ -128,15 +184,12 @@ def test_a_library_teacher_merges_clever_into_their_account_and_gets_the_free_tr
     clicked = timezone.now()
     yes.get_by_role("button", name="Connect Clever to this account").click()
 
-    # Connected and signed in; the free trial starts, its end date in the banner on every page.
+    # Connected and signed in, with one message; the free trial starts.
     expect(page).to_have_url(ONBOARDING_URL)
-    expect(
-        message(page, f"Your Clever account is now connected to this account ({DEMO_TEACHER['email']})")
-    ).to_be_visible()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    trial_text = _trial_banner_text(started_between=(clicked, timezone.now()))
-    expect(banner(page)).to_contain_text(trial_text)
-    expect(banner(page).get_by_role("link", name="Your plan")).to_be_visible()
+    expect(messages(page)).to_have_text(
+        [re.compile(re.escape(f"Your Clever account is now connected to this account ({DEMO_TEACHER['email']})"))]
+    )
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
     # Relaxed for the Library: only the email is required; she leaves school and country empty.
     expect(question(page, "Email")).to_have_value(DEMO_TEACHER["email"])
@@ -148,24 +201,25 @@ def test_a_library_teacher_merges_clever_into_their_account_and_gets_the_free_tr
     assert checked_labels(field_group(page, "Grades you teach")) == ["Grade 2", "Grade 4"]
     finish_onboarding(page)
 
+    # The free trial's end in a band on every page, which leads to what happens then.
+    trial_text = _trial_banner_text(started_between=(clicked, timezone.now()))
     expect(banner(page)).to_contain_text(trial_text)
-    expect(class_rows(page)).to_have_count(2)
-    expect_class(page, name="Math Club", subject="Math", grade="Grade 4", teachers="You primary", students="6")
+    expect(class_cards(page)).to_have_count(2)
+    expect_class(page, name="Math Club", facts="Math · Grade 4", teachers=None, students="6 students")
     expect_class(
-        page,
-        name="Reading Group",
-        subject="English / language arts",
-        grade="Grade 2",
-        teachers="You primary",
-        students="8",
+        page, name="Reading Group", facts="English / language arts · Grade 2", teachers=None, students="8 students"
     )
+    page_check(page, "my-classes-library")
+    banner(page).get_by_role("link", name="What happens then?").click()
+    expect(page.locator("#plan")).to_contain_text("When the trial ends:")
+    page_check(page, "account-trial")
     screenshot(page, "library-teacher-merge")
 
 
 def test_a_returning_teacher_launched_from_the_clever_portal_lands_on_my_classes(page, clever, screenshot):
     # José Núñez signs up once, finishes onboarding and signs out.
     log_in_with_clever(page, teacher="José Núñez")
-    page.get_by_role("button", name="Create my account").click()
+    create_my_account(page)
     expect(page).to_have_url(ONBOARDING_URL)
     finish_onboarding(page)
     sign_out(page)
@@ -188,17 +242,16 @@ def test_a_returning_teacher_launched_from_the_clever_portal_lands_on_my_classes
     assert "state=" in callbacks[1]
     expect(message(page, "Successfully signed in as José Núñez.")).to_be_visible()
     assert not any(WELCOME_URL.search(url) or ONBOARDING_URL.search(url) for url in navigations)
-    expect(class_rows(page)).to_have_count(2)
+    expect(class_cards(page)).to_have_count(2)
     expect_class(
-        page, name="Biology - Núñez - 2", subject="Science", grade="Grade 9", teachers="You primary", students="24"
+        page, name="Biology - Núñez - 2", facts="Science · Grade 9 · Period 2", teachers=None, students="24 students"
     )
     expect_class(
         page,
         name="STEM Lab - O'Brien - 5",
-        subject="Technology and engineering",
-        grade="Grade 9",
-        teachers=re.compile(r"^A co-teacher not signed in yet primary, You$"),
-        students="16",
+        facts="Technology and engineering · Grade 9 · Period 5",
+        teachers="A co-teacher not signed in yet (primary), You",
+        students="16 students",
     )
     # Only the two codes issued with our own state were exchanged; the Portal's never was.
     assert clever.state.count_calls("/oauth/tokens", method="POST") == 2
@@ -216,12 +269,7 @@ def _trial_banner_text(*, started_between: tuple) -> re.Pattern:
     length = timedelta(days=settings.LIBRARY_TRIAL_DAYS)
     ends = {formats.date_format(timezone.localtime(start + length), "DATE_FORMAT") for start in started_between}
     dates = "|".join(re.escape(end) for end in sorted(ends))
-    return re.compile(rf"You are on the free trial from the Clever Library until ({dates})\.")
-
-
-def _list_name(student: dict) -> str:
-    """A student as the class page lists them: "Last, First"."""
-    return f"{student['name']['last']}, {student['name']['first']}"
+    return re.compile(rf"Free trial from the Clever Library until ({dates})\.")
 
 
 def _note_navigation(page, request, navigations: list[str]) -> None:
