@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -32,6 +32,23 @@ def teacher_sections(*, teacher: Teacher) -> QuerySet[Section]:
         )
         .order_by("name", "pk")
     )
+
+
+def sections_with_school_names(*, sections: QuerySet[Section]) -> QuerySet[Section]:
+    """Annotate each section with its school's name (`school_name`, None when unknown).
+
+    Clever gives a section only its school's id; the name is the one a sync read for a
+    teacher of that school (Teacher.school_name).
+    """
+    named = Teacher.objects.filter(school_id=OuterRef("school_id")).exclude(school_name="")
+    return sections.annotate(school_name=Subquery(named.order_by().values("school_name")[:1]))
+
+
+def district_name(*, district_id: str) -> str:
+    """Return the district's name as its token row has it (Clever's, or what staff typed), or ""."""
+    if not district_id:
+        return ""
+    return DistrictToken.objects.filter(district_id=district_id).values_list("name", flat=True).first() or ""
 
 
 def section_for_user(*, user, section_pk: int) -> Section:

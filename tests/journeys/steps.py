@@ -98,4 +98,4 @@ def sign_in_to_the_admin(page: Page, account: dict) -> None:
     form.get_by_label("Email").fill(account["email"])
     form.get_by_label("Password").fill(account["password"])
     form.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Classroom administration")).to_be_visible()
