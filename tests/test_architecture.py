@@ -17,7 +17,7 @@ ROSTERS_FLOORS = [
     ["rosters.clever.http"],
     ["rosters.clever.client", "rosters.clever.oauth"],
     ["rosters.clever"],
-    ["rosters.fields"],
+    ["rosters.fields", "rosters.failures"],
     ["rosters.models"],
     ["rosters.selectors"],
     ["rosters.teachers", "rosters.throttle", "rosters.sync.rows"],
