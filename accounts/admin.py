@@ -4,12 +4,17 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format, localize
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 from rosters.models import Teacher
+from rosters.selectors import district_name
 
 from . import services
 from .models import PlanOffer, User
@@ -45,29 +50,6 @@ class HasCleverFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TeacherInline(admin.StackedInline):
-    """The Clever teacher behind this account; Clever owns it, so it is read-only here (never the token)."""
-
-    model = Teacher
-    fk_name = "user"
-    verbose_name = _("Clever teacher")
-    fields = readonly_fields = (
-        "clever_id",
-        "first_name",
-        "last_name",
-        "email",
-        "title",
-        "sharing",
-        "district_id",
-        "school_id",
-        "last_synced_at",
-    )
-    can_delete = False
-    extra = 0
-    max_num = 0
-    show_change_link = True
-
-
 class SocialAccountInline(admin.TabularInline):
     model = SocialAccount
     verbose_name = _("sign-in identity")
@@ -80,37 +62,107 @@ class SocialAccountInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = (
-        "username",
-        "email",
-        "first_name",
-        "last_name",
-        "plan",
-        "trial_ends_at",
-        "clever_id",
-        "sharing",
-        "is_staff",
-    )
+    """People who sign in. What staff come for (the plan, the Clever teacher) leads each page.
+
+    The list fits 1280 px and links each row by the person's name; the Clever ID is found by
+    searching. On a user's page the plan and what Clever says of them come first, and
+    Django's groups and permissions wait in a collapsed section at the end.
+    """
+
+    list_display = ("name", "email", "plan", "trial_end", "sharing", "is_staff")
+    list_display_links = ("name",)
     list_select_related = ("teacher",)
     list_filter = ("plan", HasCleverFilter, "teacher__sharing", *BaseUserAdmin.list_filter)
     search_fields = ("username", "first_name", "last_name", "email", "teacher__clever_id", "socialaccount__uid")
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("Plan"), {"fields": ("plan", "trial_ends_at")}))
-    inlines = [TeacherInline, SocialAccountInline]
+    search_help_text = _("A name, an email, a username or a Clever ID.")
+    CLEVER_FIELDS = (
+        "clever_teacher",
+        "clever_id",
+        "clever_sharing",
+        "clever_school",
+        "clever_district",
+        "clever_title",
+        "clever_last_synced",
+    )
+    readonly_fields = ("last_login", "date_joined", *CLEVER_FIELDS)
+    PLAN = (_("Plan"), {"fields": ("plan", "trial_ends_at")})
+    CLEVER = (
+        _("Clever"),
+        {
+            "fields": CLEVER_FIELDS,
+            "description": _("What Clever says of this teacher, read-only: it changes at each sign-in and sync."),
+        },
+    )
+    PERSON = (
+        (_("Name and email"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Sign-in"), {"fields": ("username", "password", "last_login", "date_joined")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Groups and permissions"), {"classes": ["collapse"], "fields": ("groups", "user_permissions")}),
+    )
+    inlines = [SocialAccountInline]
     actions = ["delete_teacher_and_data"]
     # What an account's deletion takes along without the person deleting it having to be
     # allowed to delete such rows one by one: their admins refuse that (a Clever identity or a
     # teacher row deleted alone would leave an account half linked), not the account's deletion.
     DELETED_WITH_THE_ACCOUNT = (SocialAccount, Teacher)
 
-    @admin.display(description=_("Clever ID"), ordering="teacher__clever_id")
-    def clever_id(self, user):
-        teacher = getattr(user, "teacher", None)
-        return teacher.clever_id if teacher else ""
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return super().get_fieldsets(request, obj)  # the add form: Django's username and password
+        if _teacher(obj) is None:
+            return (self.PLAN, *self.PERSON)
+        return (self.PLAN, self.CLEVER, *self.PERSON)
+
+    # --- The list's columns ---
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def name(self, user):
+        return user.get_full_name() or user.email or user.username
+
+    @admin.display(description=_("trial ends"), ordering="trial_ends_at", empty_value="")
+    def trial_end(self, user):
+        return date_format(timezone.localtime(user.trial_ends_at), "SHORT_DATE_FORMAT") if user.trial_ends_at else None
 
     @admin.display(description=_("shared by"), ordering="teacher__sharing")
     def sharing(self, user):
-        teacher = getattr(user, "teacher", None)
+        teacher = _teacher(user)
         return teacher.get_sharing_display() if teacher else ""
+
+    # --- The Clever section of a teacher's page ---
+
+    @admin.display(description=_("teacher"))
+    def clever_teacher(self, user):
+        teacher = _teacher(user)
+        url = reverse("admin:rosters_teacher_change", args=[teacher.pk])
+        return format_html('<a href="{}">{}</a>', url, _("%(name)s: classes and last sync") % {"name": teacher})
+
+    @admin.display(description=_("Clever ID"))
+    def clever_id(self, user):
+        return _teacher(user).clever_id
+
+    @admin.display(description=_("shared by"))
+    def clever_sharing(self, user):
+        return _teacher(user).get_sharing_display()
+
+    @admin.display(description=_("school"))
+    def clever_school(self, user):
+        return _teacher(user).school_name or "-"
+
+    @admin.display(description=_("district"))
+    def clever_district(self, user):
+        teacher = _teacher(user)
+        if teacher.is_library:
+            return _("None: a Clever Library teacher")
+        return district_name(district_id=teacher.district_id) or teacher.district_id or "-"
+
+    @admin.display(description=_("title"))
+    def clever_title(self, user):
+        return _teacher(user).title or "-"
+
+    @admin.display(description=_("last synced"))
+    def clever_last_synced(self, user):
+        synced_at = _teacher(user).last_synced_at
+        return localize(timezone.localtime(synced_at)) if synced_at else _("Never")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -158,6 +210,9 @@ class UserAdmin(BaseUserAdmin):
                 "title": _("Delete these teachers and their data?"),
                 "opts": self.model._meta,
                 "deletions": [(user, account_deletion_preview(user=user)) for user in queryset],
+                "objects": queryset,
+                "action": "delete_teacher_and_data",
+                "confirm_label": _("Yes, delete them and their data"),
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/accounts/user/delete_teacher_confirmation.html", context)
@@ -172,6 +227,10 @@ class UserAdmin(BaseUserAdmin):
             messages.SUCCESS,
         )
         return None
+
+
+def _teacher(user) -> Teacher | None:
+    return getattr(user, "teacher", None)
 
 
 @admin.register(SocialAccount)

@@ -33,8 +33,11 @@ ALLOWED_HOSTS = env.list(
     default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [],
 )
 
+# The product's name as staff and teachers read it (the admin's header and window title).
+SITE_NAME = env("SITE_NAME", default="Classroom")
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cleverproject.apps.AdminConfig",  # django.contrib.admin with the product's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,7 +49,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "django_countries",
     "django_tasks",
-    "django_tasks_db",
+    "cleverproject.apps.BackgroundTasksConfig",  # django_tasks_db, named for what it is
     "audit",
     "accounts",
     "rosters",
@@ -83,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cleverproject.context_processors.site",
             ],
         },
     },

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .models import Question
+from .selectors import question_next_order
 
 FIELD_PREFIX = "q_"
 VERSION_FIELD = "version"
@@ -159,6 +160,15 @@ class OnboardingForm(forms.Form):
 
 
 class QuestionAdminForm(forms.ModelForm):
+    """A question as staff write it; left without an order, it goes after every other question."""
+
+    order = forms.IntegerField(
+        label=_("Order"),
+        required=False,
+        min_value=0,
+        help_text=_("Smaller numbers come first. Leave it empty to put the question last."),
+    )
+
     class Meta:
         model = Question
         fields = [
@@ -176,3 +186,12 @@ class QuestionAdminForm(forms.ModelForm):
             "choices": forms.Textarea(attrs={"rows": 12, "cols": 60}),
             "help_text": forms.Textarea(attrs={"rows": 2, "cols": 60}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.initial["order"] = None  # not the model's 0, which would put it above Email
+
+    def clean_order(self):
+        order = self.cleaned_data["order"]
+        return question_next_order() if order is None else order

@@ -56,9 +56,11 @@ class Question(models.Model):
     )
     order = models.PositiveIntegerField(_("order"), default=0, help_text=_("Smaller numbers come first."))
     active = models.BooleanField(_("active"), default=True, help_text=_("Inactive questions are not asked."))
+    # Optional unless staff say so: a new question asked of everyone should not block a
+    # teacher's first visit (the default questions set their own, in a migration).
     required_for_district = models.BooleanField(
         _("required for district teachers"),
-        default=True,
+        default=False,
         help_text=_("Teachers whose district shares them with us through Clever."),
     )
     required_for_library = models.BooleanField(

@@ -4,7 +4,7 @@ import enum
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from rosters.models import Enrollment, Section, Teacher
 
@@ -46,6 +46,33 @@ def onboarding_get(*, user) -> Onboarding | None:
 def question_list_active() -> QuerySet[Question]:
     """Return the questions to ask, in the order staff set."""
     return Question.objects.filter(active=True).order_by("order", "pk")
+
+
+def question_next_order() -> int:
+    """Return the order that puts a new question after every other one (the next ten up)."""
+    last = Question.objects.aggregate(last=Max("order"))["last"]
+    return 10 if last is None else (last // 10 + 1) * 10
+
+
+def teachers_onboarding_counts() -> tuple[int, int]:
+    """Return how many teachers with an account have finished onboarding, and how many have not (yet)."""
+    teachers = get_user_model().objects.filter(teacher__isnull=False)
+    finished = teachers.filter(onboarding__finished_at__isnull=False).count()
+    return finished, teachers.count() - finished
+
+
+def onboardings_finished_without(*, questions: Iterable[Question]) -> QuerySet[Onboarding]:
+    """Return the finished onboardings that lack an answer to any of these questions.
+
+    Finishing saves an answer (maybe empty) to every question on the form, so these teachers
+    finished before the question was asked (or while it was inactive).
+    """
+    missing = Q()
+    for question in questions:
+        missing |= ~Exists(Answer.objects.filter(onboarding=OuterRef("pk"), question=question))
+    if not missing:
+        return Onboarding.objects.none()
+    return Onboarding.objects.filter(finished_at__isnull=False).filter(missing).order_by("pk")
 
 
 def answer_values(*, onboarding: Onboarding | None) -> dict[int, object]:

@@ -1,6 +1,7 @@
 """Writes for onboarding. Every change to a teacher's onboarding goes through one of these.
 
-A reset by staff, which deletes answers, and an export of answers are recorded in the audit trail.
+A reset by staff (answers deleted, or a finished questionnaire opened again for new questions)
+and an export of answers are recorded in the audit trail.
 """
 
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 
 from .models import Answer, Onboarding, Question
+from .selectors import onboardings_finished_without
 
 AnswerValue = str | list[str]
 
@@ -61,14 +63,54 @@ def onboarding_reset(*, onboarding: Onboarding, request: HttpRequest | None = No
     deleted, _per_model = Answer.objects.filter(onboarding=onboarding).delete()
     onboarding.finished_at = None
     onboarding.save(update_fields=["finished_at", "updated_at"])
+    _reset_record(onboarding=onboarding, request=request, detail=f"answers deleted: {deleted}")
+
+
+@transaction.atomic
+def onboarding_reopen(*, questions: list[Question], request: HttpRequest | None = None) -> int:
+    """Ask the teachers who finished onboarding without these questions to answer them; return how many.
+
+    Their onboarding is marked unfinished, so the gate shows them the questionnaire on their
+    next page, with their saved answers kept and the new questions to answer. Each teacher's
+    reset is recorded in the audit trail, with who asked (`request`: staff in the admin).
+    Inactive questions are never asked, so they are left out.
+    """
+    questions = [question for question in questions if question.active]
+    onboardings = list(onboardings_finished_without(questions=questions).select_for_update())
+    if not onboardings:
+        return 0
+    Onboarding.objects.filter(pk__in=[onboarding.pk for onboarding in onboardings]).update(
+        finished_at=None, updated_at=timezone.now()
+    )
+    question_ids = ", ".join(str(question.pk) for question in questions)
+    for onboarding in onboardings:
+        _reset_record(
+            onboarding=onboarding,
+            request=request,
+            detail=f"asked again for new questions {question_ids}; answers kept",
+        )
+    return len(onboardings)
+
+
+def _reset_record(*, onboarding: Onboarding, request: HttpRequest | None, detail: str) -> None:
+    """Record in the audit trail that staff (`request`) sent this teacher through onboarding again."""
     audit_record(
         action=AuditEvent.Action.ONBOARDING_RESET,
         request=request,
         system="onboarding",
         target_type="user",
         target_id=onboarding.user_id,
-        detail=f"answers deleted: {deleted}",
+        detail=detail,
     )
+
+
+def question_deactivate(*, question: Question) -> bool:
+    """Stop asking this question, keeping its answers; return False when it was already inactive."""
+    if not question.active:
+        return False
+    question.active = False
+    question.save(update_fields=["active", "updated_at"])
+    return True
 
 
 def onboarding_export_record(*, request: HttpRequest | None, user_ids: list[int]) -> None:

@@ -6,12 +6,23 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
 from . import clever, jobs, services
+from .failures import failure_explain
+from .labels import grade_label, subject_label
 from .models import DistrictToken, Enrollment, Section, SectionTeacher, Student, SyncJob, SyncRun, Teacher
+from .selectors import sections_with_school_names
+
+
+def _short_datetime(value):
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else None
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -66,12 +77,73 @@ class SignedInFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LabelledValuesFilter(admin.SimpleListFilter):
+    """Filter by a field's values as teachers read them ("Math", "Grade 9"), not as Clever sends them."""
+
+    field = ""
+
+    def label(self, value: str) -> str:
+        return value
+
+    def sort_key(self, pair: tuple[str, str]):
+        return pair[1].casefold()
+
+    def lookups(self, request, model_admin):
+        values = model_admin.model.objects.exclude(**{self.field: ""}).order_by().values_list(self.field, flat=True)
+        return sorted(((value, str(self.label(value))) for value in values.distinct()), key=self.sort_key)
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.field: self.value()})
+        return queryset
+
+
+class SubjectFilter(LabelledValuesFilter):
+    title = _("subject")
+    parameter_name = field = "subject"
+
+    def label(self, value):
+        return subject_label(value)
+
+
+# Clever's grades before grade 1, youngest first: the grade filter lists them first, then grades by number.
+EARLY_GRADES = ("InfantToddler", "Preschool", "PreKindergarten", "TransitionalKindergarten", "Kindergarten")
+
+
+class GradeFilter(LabelledValuesFilter):
+    title = _("grade")
+    parameter_name = field = "grade"
+
+    def label(self, value):
+        return grade_label(value)
+
+    def sort_key(self, pair):
+        value, label = pair
+        if value in EARLY_GRADES:
+            return (0, EARLY_GRADES.index(value), "")
+        if value.isdigit():
+            return (1, int(value), "")
+        return (2, 0, label.casefold())
+
+
+class SchoolFilter(LabelledValuesFilter):
+    """Schools by name where a sync has read it (rosters.selectors.sections_with_school_names), else by id."""
+
+    title = _("school")
+    parameter_name = field = "school_id"
+
+    def lookups(self, request, model_admin):
+        sections = sections_with_school_names(sections=Section.objects.exclude(school_id=""))
+        rows = sections.order_by().values_list("school_id", "school_name").distinct()
+        return sorted(((school_id, name or school_id) for school_id, name in rows), key=self.sort_key)
+
+
 @admin.register(Teacher)
 class TeacherAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "email", "clever_id", "sharing", "district_id", "user", "last_synced_at")
+    list_display = ("__str__", "email", "school_name", "sharing", "has_account", "last_synced")
     list_filter = ("sharing", SignedInFilter, "last_synced_at")
-    search_fields = ("first_name", "last_name", "email", "clever_id", "user__email")
-    list_select_related = ("user",)
+    search_fields = ("first_name", "last_name", "email", "clever_id", "user__email", "school_name")
+    search_help_text = _("A name, an email, a school or a Clever ID.")
     readonly_fields = (
         "clever_id",
         "user",
@@ -92,7 +164,7 @@ class TeacherAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("clever_id", "user", "sharing")}),
         (_("From Clever"), {"fields": ("first_name", "middle_name", "last_name", "email", "title")}),
-        (_("District and school"), {"fields": ("district_id", "school_id", "school_name")}),
+        (_("School and district"), {"fields": ("school_name", "school_id", "district_id")}),
         (_("Sync"), {"fields": ("last_synced_at", "token_status", "created_at", "updated_at")}),
     )
     inlines = (TeacherSectionInline,)
@@ -105,6 +177,14 @@ class TeacherAdmin(admin.ModelAdmin):
         # A teacher leaves with their account ("Delete teacher and their data" on Users) or by
         # the data policy's purge; a row deleted alone would leave their classes untaught.
         return False
+
+    @admin.display(description=_("has signed in"), boolean=True, ordering="user")
+    def has_account(self, obj):
+        return obj.user_id is not None
+
+    @admin.display(description=_("last synced"), ordering="last_synced_at", empty_value=_("Never"))
+    def last_synced(self, obj):
+        return _short_datetime(obj.last_synced_at)
 
     @admin.display(description=_("Clever token"))
     def token_status(self, obj):
@@ -122,8 +202,9 @@ class TeacherAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "Queued %d sync: the workers run it in the background (see Sync jobs for how it went).",
-                    "Queued %d syncs: the workers run them in the background (see Sync jobs for how they went).",
+                    "Queued %d sync: the workers run it in the background (see Background syncs for how it went).",
+                    "Queued %d syncs: the workers run them in the background (see Background syncs for how they "
+                    "went).",
                     len(queued),
                 )
                 % len(queued),
@@ -157,7 +238,7 @@ class TeacherAdmin(admin.ModelAdmin):
             if run.outcome == SyncRun.Outcome.SUCCESS:
                 synced += 1
             else:
-                failed.append(f"{teacher}: {run.error}")
+                failed.append(f"{teacher}: {failure_explain(run.error)}")
         if synced:
             self.message_user(
                 request,
@@ -176,20 +257,26 @@ class TeacherAdmin(admin.ModelAdmin):
 
 @admin.register(Section)
 class SectionAdmin(admin.ModelAdmin):
-    list_display = ("name", "subject", "grade", "period", "school_id", "student_count", "clever_id")
-    list_filter = ("subject", "grade")
+    """Classes as teachers read them: "Math", "Grade 9" and the school's name; Clever's values below."""
+
+    list_display = ("name", "subject_name", "grade_name", "period", "school", "student_count")
+    list_filter = (SubjectFilter, GradeFilter, SchoolFilter)
     search_fields = ("name", "clever_id", "section_teachers__teacher__last_name")
-    readonly_fields = (
+    search_help_text = _("A class name, a teacher's last name or a Clever ID.")
+    AS_TEACHERS_READ_IT = ("name", "subject_name", "grade_name", "period", "section_number", "school")
+    AS_CLEVER_SENDS_IT = (
         "clever_id",
-        "name",
-        "subject",
-        "grade",
-        "period",
-        "section_number",
+        "clever_subject",
+        "clever_grade",
         "school_id",
         "district_id",
         "created_at",
         "updated_at",
+    )
+    readonly_fields = AS_TEACHERS_READ_IT + AS_CLEVER_SENDS_IT
+    fieldsets = (
+        (None, {"fields": AS_TEACHERS_READ_IT}),
+        (_("As Clever sends it"), {"classes": ["collapse"], "fields": AS_CLEVER_SENDS_IT}),
     )
     inlines = (SectionTeacherInline, EnrollmentInline)
 
@@ -197,13 +284,31 @@ class SectionAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                active_students=Count("enrollments", filter=Q(enrollments__removed_at__isnull=True), distinct=True)
-            )
+        sections = sections_with_school_names(sections=super().get_queryset(request))
+        return sections.annotate(
+            active_students=Count("enrollments", filter=Q(enrollments__removed_at__isnull=True), distinct=True)
         )
+
+    @admin.display(description=_("subject"), ordering="subject")
+    def subject_name(self, obj):
+        return subject_label(obj.subject)
+
+    @admin.display(description=_("grade"), ordering="grade")
+    def grade_name(self, obj):
+        return grade_label(obj.grade)
+
+    @admin.display(description=_("Clever's subject"))
+    def clever_subject(self, obj):
+        return obj.subject
+
+    @admin.display(description=_("Clever's grade"))
+    def clever_grade(self, obj):
+        return obj.grade
+
+    @admin.display(description=_("school"), ordering="school_name")
+    def school(self, obj):
+        # No teacher of that school has synced yet: the id is all we know.
+        return obj.school_name or obj.school_id
 
     @admin.display(description=_("students"), ordering="active_students")
     def student_count(self, obj):
@@ -225,31 +330,46 @@ class ArchivedFilter(admin.SimpleListFilter):
 
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "grade", "clever_id", "archived_at")
-    list_filter = (ArchivedFilter, "grade")
+    list_display = ("__str__", "grade_name", "clever_id", "archived_at")
+    list_filter = (ArchivedFilter, GradeFilter)
     search_fields = ("first_name", "last_name", "clever_id")
-    readonly_fields = ("clever_id", "first_name", "middle_name", "last_name", "grade", "archived_at", "created_at")
+    readonly_fields = (
+        "clever_id",
+        "first_name",
+        "middle_name",
+        "last_name",
+        "grade_name",
+        "archived_at",
+        "created_at",
+    )
     fields = readonly_fields
     inlines = (EnrollmentInline,)
 
     def has_add_permission(self, request):
         return False
 
+    @admin.display(description=_("grade"), ordering="grade")
+    def grade_name(self, obj):
+        return grade_label(obj.grade)
+
+
+class SyncFailureDisplay:
+    """A run's or job's failure in plain words first (rosters.failures); its technical text after, collapsed."""
+
+    TECHNICAL = (_("Technical detail"), {"classes": ["collapse"], "fields": ("error",)})
+
+    @admin.display(description=_("what went wrong"))
+    def problem(self, obj):
+        return failure_explain(obj.error)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        return [*fieldsets, self.TECHNICAL] if obj is not None and obj.error else fieldsets
+
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
-    list_display = (
-        "started_at",
-        "teacher",
-        "trigger",
-        "outcome",
-        "created",
-        "updated",
-        "removed",
-        "restored",
-        "http_calls",
-        "finished_at",
-    )
+class SyncRunAdmin(SyncFailureDisplay, admin.ModelAdmin):
+    list_display = ("started_at", "teacher", "trigger", "outcome", "changes", "problem")
     list_filter = ("outcome", "trigger", "started_at")
     search_fields = ("teacher__first_name", "teacher__last_name", "teacher__clever_id", "error")
     list_select_related = ("teacher",)
@@ -259,6 +379,8 @@ class SyncRunAdmin(admin.ModelAdmin):
         "requested_by",
         "trigger",
         "outcome",
+        "problem",
+        "message",
         "started_at",
         "finished_at",
         "created",
@@ -267,7 +389,11 @@ class SyncRunAdmin(admin.ModelAdmin):
         "restored",
         "http_calls",
         "error",
-        "message",
+    )
+    fieldsets = (
+        (None, {"fields": ("teacher", "trigger", "requested_by", "outcome", "problem", "message")}),
+        (_("What changed"), {"fields": ("created", "updated", "removed", "restored")}),
+        (_("Timing"), {"fields": ("started_at", "finished_at", "http_calls")}),
     )
 
     def has_add_permission(self, request):
@@ -276,21 +402,33 @@ class SyncRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("changes"))
+    def changes(self, obj):
+        counts = (
+            (obj.created, _("created")),
+            (obj.updated, _("updated")),
+            (obj.removed, _("removed")),
+            (obj.restored, _("restored")),
+        )
+        return ", ".join(f"{count} {name}" for count, name in counts if count) or _("none")
+
 
 @admin.register(SyncJob)
-class SyncJobAdmin(admin.ModelAdmin):
-    """Background re-syncs: what is queued, running, retried or failed, and why."""
+class SyncJobAdmin(SyncFailureDisplay, admin.ModelAdmin):
+    """Background syncs: what is queued, running, retried or failed, and why."""
 
-    list_display = ("requested_at", "teacher", "trigger", "status", "attempt", "deferrals", "run_after", "finished_at")
+    list_display = ("requested_at", "teacher", "trigger", "status", "attempt", "run_after", "problem")
     list_filter = ("status", "trigger", "requested_at")
     search_fields = ("teacher__first_name", "teacher__last_name", "teacher__clever_id", "error", "task_id")
     list_select_related = ("teacher",)
     date_hierarchy = "requested_at"
+    change_list_template = "admin/rosters/syncjob/change_list.html"
     readonly_fields = (
         "teacher",
         "requested_by",
         "trigger",
         "status",
+        "problem",
         "requested_at",
         "attempt",
         "deferrals",
@@ -301,6 +439,24 @@ class SyncJobAdmin(admin.ModelAdmin):
         "finished_at",
         "last_run",
         "error",
+    )
+    fieldsets = (
+        (None, {"fields": ("teacher", "trigger", "requested_by", "status", "problem", "last_run")}),
+        (
+            _("Attempts"),
+            {
+                "fields": (
+                    "requested_at",
+                    "attempt",
+                    "deferrals",
+                    "run_after",
+                    "started_at",
+                    "heartbeat_at",
+                    "finished_at",
+                    "task_id",
+                )
+            },
+        ),
     )
 
     def has_add_permission(self, request):
@@ -375,3 +531,19 @@ class DistrictTokenAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
         return HttpResponseRedirect(reverse("admin:rosters_districttoken_changelist"))
+
+
+# django-tasks-db's rows under the background syncs are the framework's bookkeeping: shown to
+# superusers only. Staff follow the same work in Background syncs, in the product's words.
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class TaskResultAdmin(DBTaskResultAdmin):
+    """django-tasks-db's task results, for superusers (debugging the workers); hidden from other staff."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser

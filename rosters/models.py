@@ -261,8 +261,9 @@ class SyncJob(models.Model):
     error = models.TextField(_("error"), blank=True)
 
     class Meta:
-        verbose_name = _("sync job")
-        verbose_name_plural = _("sync jobs")
+        # Named for staff: a job is a sync that runs in the background (its framework task is technical).
+        verbose_name = _("background sync")
+        verbose_name_plural = _("background syncs")
         ordering = ["-requested_at", "-pk"]
         indexes = [
             models.Index(fields=["teacher", "status"]),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -40,7 +40,7 @@ def teacher_for_user(*, user) -> Teacher | None:
 
 
 def district_name(*, district_id: str) -> str:
-    """Return the district's name as Clever gave it (known once its token is imported), else ""."""
+    """Return the district's name as its token row has it (Clever's, or what staff typed), or ""."""
     if not district_id:
         return ""
     return DistrictToken.objects.filter(district_id=district_id).values_list("name", flat=True).first() or ""
@@ -68,6 +68,16 @@ def teacher_sections(*, teacher: Teacher) -> list[Section]:
             ),
         )
     return ordered
+
+
+def sections_with_school_names(*, sections: QuerySet[Section]) -> QuerySet[Section]:
+    """Annotate each section with its school's name (`school_name`, None when unknown).
+
+    Clever gives a section only its school's id; the name is the one a sync read for a
+    teacher of that school (Teacher.school_name).
+    """
+    named = Teacher.objects.filter(school_id=OuterRef("school_id")).exclude(school_name="")
+    return sections.annotate(school_name=Subquery(named.order_by().values("school_name")[:1]))
 
 
 def section_for_user(*, user, section_pk: int) -> Section:

@@ -12,13 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # rosters' floors, lowest first (docs/architecture.md): a module imports only from floors below its own.
 ROSTERS_FLOORS = [
-    ["rosters.names"],
+    ["rosters.names", "rosters.labels"],
     ["rosters.clever.errors"],
     ["rosters.clever.records"],
     ["rosters.clever.http"],
     ["rosters.clever.client", "rosters.clever.oauth"],
     ["rosters.clever"],
-    ["rosters.fields"],
+    ["rosters.fields", "rosters.failures"],
     ["rosters.models"],
     ["rosters.selectors"],
     ["rosters.teachers", "rosters.throttle", "rosters.sync.rows"],

@@ -116,7 +116,7 @@ def test_the_admin_signs_in_on_the_site_sign_in_page(server):
     assert 'name="login"' in login_page.text
     signed_in = browser.post("/accounts/login/?next=/admin/", {"login": "staff@example.org", "password": PASSWORD})
     assert signed_in.headers["Location"] == "/admin/"
-    assert "Site administration" in browser.get("/admin/").text
+    assert "Classroom administration" in browser.get("/admin/").text
 
 
 def test_a_password_reset_when_the_mail_server_is_down_says_so(server):

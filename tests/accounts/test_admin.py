@@ -1,8 +1,11 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from rosters.models import Sharing
+from rosters.models import DistrictToken, Sharing, Teacher
+from tests.admin_pages import change_page_sections, change_page_values, changelist_columns, changelist_rows
 from tests.factories import CleverSocialAccountFactory, StaffUserFactory, UserFactory, clever_teacher_user
 
 pytestmark = pytest.mark.django_db
@@ -26,15 +29,77 @@ def library_teacher():
     return user
 
 
-def test_user_changelist_shows_clever_id_sharing_and_plan(staff_client, library_teacher):
-    page = staff_client.get(reverse("admin:accounts_user_changelist"))
+def test_the_users_list_names_each_person_and_links_the_name(staff_client, library_teacher):
+    User.objects.filter(pk=library_teacher.pk).update(
+        email="lena@example.org", trial_ends_at=datetime(2027, 1, 15, 12, tzinfo=UTC)
+    )
 
-    text = page.content.decode()
-    assert page.status_code == 200
-    assert library_teacher.teacher.clever_id in text
-    assert "Clever Library" in text
-    assert "Free trial" in text
-    assert SECRET_TOKEN not in text
+    page = staff_client.get(reverse("admin:accounts_user_changelist"), {"plan__exact": "trial"})
+
+    assert changelist_columns(page) == ["Name", "Email address", "Plan", "Trial ends", "Shared by", "Staff status"]
+    assert changelist_rows(page) == [
+        ["Lena Library", "lena@example.org", "Free trial", "01/15/2027", "Clever Library", "False"]
+    ]
+    change = f"/admin/accounts/user/{library_teacher.pk}/change/?_changelist_filters=plan__exact%3Dtrial"
+    assert f'<a href="{change}">Lena Library</a>' in page.content.decode()
+    assert SECRET_TOKEN not in page.content.decode()
+
+
+def test_a_teachers_page_starts_with_the_plan_and_clever_and_ends_with_permissions_collapsed(
+    staff_client, library_teacher
+):
+    page = staff_client.get(reverse("admin:accounts_user_change", args=[library_teacher.pk]))
+
+    assert change_page_sections(page) == [
+        ("Plan", False),
+        ("Clever", False),
+        ("Name and email", False),
+        ("Sign-in", False),
+        ("Access", False),
+        ("Groups and permissions", True),
+    ]
+    clever = change_page_values(page)
+    assert clever["Clever ID"] == library_teacher.teacher.clever_id
+    assert clever["Shared by"] == "Clever Library"
+    assert clever["District"] == "None: a Clever Library teacher"
+    assert clever["Last synced"] == "Never"
+
+
+def test_a_district_teachers_page_names_their_school_and_district(staff_client):
+    user = clever_teacher_user(first_name="Dana", last_name="District")
+    Teacher.objects.filter(user=user).update(
+        first_name="Dana",
+        last_name="District",
+        school_name="Lincoln High",
+        district_id="d1",
+        title="Science Teacher",
+        last_synced_at=datetime(2026, 9, 1, 14, 30, tzinfo=UTC),
+    )
+    DistrictToken.objects.create(district_id="d1", name="Harbor Unified", token="a-district-token")
+
+    values = change_page_values(staff_client.get(reverse("admin:accounts_user_change", args=[user.pk])))
+
+    assert {label: values[label] for label in ("Teacher", "School", "District", "Title", "Last synced")} == {
+        "Teacher": "Dana District: classes and last sync",
+        "School": "Lincoln High",
+        "District": "Harbor Unified",
+        "Title": "Science Teacher",
+        "Last synced": "Sept. 1, 2026, 2:30 p.m.",
+    }
+
+
+def test_a_staff_members_page_has_no_clever_section(staff_client):
+    staff = StaffUserFactory()
+
+    page = staff_client.get(reverse("admin:accounts_user_change", args=[staff.pk]))
+
+    assert [name for name, _collapsed in change_page_sections(page)] == [
+        "Plan",
+        "Name and email",
+        "Sign-in",
+        "Access",
+        "Groups and permissions",
+    ]
 
 
 @pytest.mark.parametrize("field", ["clever_id", "email", "last_name"])
@@ -151,7 +216,7 @@ def test_staff_sign_in_to_the_admin_on_the_sites_sign_in_page(client):
 
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
-    assert "Site administration" in client.get("/admin/").content.decode()
+    assert "Classroom administration" in client.get("/admin/").content.decode()
 
 
 def test_twelve_wrong_admin_passwords_lock_the_account_so_the_right_one_does_not_open_the_admin(client):

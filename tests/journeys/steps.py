@@ -134,7 +134,7 @@ def sign_in_to_the_admin(page: Page, account: dict) -> None:
     form.get_by_label("Email").fill(account["email"])
     form.get_by_label("Password").fill(account["password"])
     form.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Classroom administration")).to_be_visible()
 
 
 def press_and_read_while_waiting(page: Page, button: Locator, *, then: re.Pattern, times: int = 1) -> tuple[str, bool]:

@@ -60,7 +60,7 @@ def test_the_admin_screens_work_under_the_policy(page, clever, settings):
         ("Sections", "section"),
         ("Students", "student"),
         ("Sync runs", "sync run"),
-        ("Sync jobs", "sync job"),
+        ("Background syncs", "background sync"),
         ("District tokens", "district token"),
         ("Audit events", "audit event"),
     ]:

@@ -41,7 +41,7 @@ def test_staff_sync_a_co_teacher_from_clever_with_the_districts_token(page, clev
     # Find him and sync him: the admin says what is missing.
     _find_teacher(page, demo.JOSE_NUNEZ)
     row = _teacher_row(page, demo.JOSE_NUNEZ)
-    expect(_columns(row)).to_contain_text([demo.JOSE_NUNEZ, "-", demo.JOSE_NUNEZ, "District", demo.DISTRICT])
+    expect(_columns(row)).to_contain_text([demo.JOSE_NUNEZ, "-", "-", "District", "Never"])
     _sync_selected(page, row)
     expect(_message(page, f"Need a fresh Clever login or a district token: {demo.JOSE_NUNEZ}")).to_be_visible()
 
@@ -62,15 +62,15 @@ def test_staff_sync_a_co_teacher_from_clever_with_the_districts_token(page, clev
     _find_teacher(page, demo.JOSE_NUNEZ)
     _sync_selected(page, _teacher_row(page, demo.JOSE_NUNEZ))
     expect(_message(page, "Synced 1 teacher.")).to_be_visible()
-    row = _teacher_row(page, demo.JOSE_NUNEZ)
+    row = _teacher_row(page, "José Núñez")
     expect(_columns(row)).to_contain_text(
-        ["José Núñez", "jose.nunez@demodistrict.example", demo.JOSE_NUNEZ, "District", demo.DISTRICT]
+        ["José Núñez", "jose.nunez@demodistrict.example", "Riverside High School", "District"]
     )
     _check_admin_page(page, page_check, "admin-teachers")
     # And by name, as staff would look for him from now on.
     _find_teacher(page, "Núñez")
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
-    expect(_teacher_row(page, demo.JOSE_NUNEZ)).to_contain_text("José Núñez")
+    expect(_teacher_row(page, "José Núñez")).to_contain_text("jose.nunez@demodistrict.example")
 
     # Sync runs: his admin-triggered run succeeded, after Zoë's login sync.
     page.get_by_role("link", name="Home").click()
@@ -106,6 +106,42 @@ def _check_admin_page(page: Page, page_check, name: str) -> None:
     )
 
 
+def test_staff_find_a_teachers_plan_without_scrolling_on_a_1280_by_800_screen(page, clever, screenshot):
+    clever_login(Client(), clever, user_id=demo.ZOE_OBRIEN)  # a district teacher: Premium
+    services.demo_account_ensure(**DEMO_ADMIN)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in_to_the_admin(page, DEMO_ADMIN)
+    expect(page).to_have_title("Classroom administration | Classroom admin")
+
+    # Users: every column on screen, each person linked by their name.
+    page.get_by_role("link", name="Users", exact=True).click()
+    results = page.locator("#changelist .results")
+    expect(page.locator("#result_list thead th")).to_have_text(
+        ["", "Name", "Email address", "Plan", "Trial ends", "Shared by", "Staff status"]
+    )
+    assert results.evaluate("element => element.scrollWidth <= element.clientWidth")  # no scrolling sideways
+    table = page.locator("#result_list").bounding_box()
+    assert table["x"] + table["width"] <= 1280
+    zoe = page.locator("#result_list tbody tr").filter(has_text="zoe.obrien@demodistrict.example")
+    expect(_columns(zoe)).to_contain_text(["Zoë O'Brien", "Premium", "District"])
+    screenshot(page, "staff-users-1280")
+
+    # Her page: the plan and what Clever says of her before any scrolling; permissions folded away.
+    zoe.get_by_role("link", name="Zoë O'Brien").click()
+    plan = page.get_by_label("Plan:")
+    expect(plan).to_have_value("premium")
+    expect(plan).to_be_in_viewport()
+    box = plan.bounding_box()
+    assert box["y"] + box["height"] <= 800
+    clever_id = page.locator(".field-clever_id .readonly")
+    expect(clever_id).to_have_text(demo.ZOE_OBRIEN)
+    expect(clever_id).to_be_in_viewport()
+    expect(page.locator(".field-clever_school .readonly")).to_have_text("Riverside High School")
+    expect(page.get_by_text("Groups and permissions")).to_be_visible()
+    expect(page.locator("#id_user_permissions_from, #id_user_permissions")).not_to_be_visible()
+    screenshot(page, "staff-user-1280")
+
+
 def _find_teacher(page: Page, query: str) -> None:
     """Rosters → Teachers, and search for `query`."""
     if not re.search(r"/admin/rosters/teacher/", page.url):
@@ -116,8 +152,9 @@ def _find_teacher(page: Page, query: str) -> None:
     expect(page.locator("#searchbar")).to_have_value(query)
 
 
-def _teacher_row(page: Page, clever_id: str):
-    return page.locator("#result_list tbody tr").filter(has_text=clever_id)
+def _teacher_row(page: Page, name: str):
+    """The list's row of the teacher named `name` (a teacher Clever has not named yet shows their Clever ID)."""
+    return page.locator("#result_list tbody tr").filter(has_text=name)
 
 
 def _columns(row):

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from onboarding import services
-from onboarding.models import Onboarding, Question
+from onboarding.models import Answer, Onboarding, Question
 from rosters.models import Sharing
 from tests.factories import AnswerFactory, OnboardingFactory, QuestionFactory, TeacherFactory, UserFactory
 
@@ -347,3 +348,175 @@ def test_the_onboarding_list_and_the_export_do_not_query_per_teacher(staff_clien
 
     assert queries_for(staff_client, ONBOARDINGS) == list_few
     assert queries_for(staff_client, ONBOARDINGS, data=export) == export_few
+
+
+# --- a new question: last, optional, and who is asked --------------------------------------------------
+
+
+def _finished_teacher(questions, *, email):
+    """A district teacher who finished the default questionnaire."""
+    user = TeacherFactory(user=UserFactory(email=email)).user
+    services.onboarding_submit(user=user, answers={questions["Email"]: email, questions["Subjects you teach"]: []})
+    return user
+
+
+def test_a_new_question_goes_last_and_is_optional_unless_staff_tick_it(staff_client, client, district_teacher):
+    add = staff_client.get(f"{QUESTIONS}add/")
+    assert add.context["adminform"].form["order"].value() is None
+    assert add.context["adminform"].form["required_for_district"].value() is False
+
+    response = staff_client.post(
+        f"{QUESTIONS}add/", {"label": "Favourite book?", "kind": "short_text", "prefill": "none", "active": "on"}
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    question = Question.objects.get(label="Favourite book?")
+    assert (question.order, question.required_for_district, question.required_for_library) == (60, False, False)
+    client.force_login(district_teacher.user)
+    rows = client.get(FORM_URL).context["form"].rows
+    assert [row.field.label for row in rows] == [
+        "Email",
+        "School",
+        "Subjects you teach",
+        "Grades you teach",
+        "Country",
+        "Favourite book?",
+    ]
+    assert not rows[-1].field.field.required
+
+
+def test_the_add_form_says_who_will_be_asked(staff_client, district_teacher, questions):
+    _finished_teacher(questions, email="one@example.org")
+    _finished_teacher(questions, email="two@example.org")
+    OnboardingFactory(user=district_teacher.user)  # started, not finished
+
+    page = staff_client.get(f"{QUESTIONS}add/").content.decode()
+
+    assert (
+        "Teachers who have not finished onboarding yet (1 now) and every new teacher will be asked on their "
+        "next page. The 2 teachers who already finished will not be asked, unless you then select this "
+        "question in the list and choose “Ask teachers who already finished”."
+    ) in page
+
+
+# --- asking teachers who already finished ----------------------------------------------------------------
+
+
+def _ask(staff_client, questions_asked, **extra):
+    data = {"action": "ask_finished_teachers", ACTION_CHECKBOX_NAME: [question.pk for question in questions_asked]}
+    return staff_client.post(QUESTIONS, {**data, **extra}, follow=True)
+
+
+def test_asking_teachers_who_finished_asks_for_confirmation_and_changes_nothing_until_then(staff_client, questions):
+    finished = _finished_teacher(questions, email="one@example.org")
+    book = QuestionFactory(label="Favourite book?")
+
+    response = _ask(staff_client, [book])
+
+    text = response.content.decode()
+    assert "1 teacher finished onboarding without answering:" in text
+    assert "<li>Favourite book?</li>" in text
+    assert "Yes, ask them" in text
+    assert Onboarding.objects.get(user=finished).finished_at is not None
+
+
+def test_teachers_who_finished_before_a_new_question_are_asked_it_and_keep_their_answers(
+    staff_client, client, questions
+):
+    before = _finished_teacher(questions, email="before@example.org")
+    book = QuestionFactory(label="Favourite book?")
+    after = TeacherFactory(user=UserFactory()).user  # finished with the new question on the form
+    services.onboarding_submit(user=after, answers={questions["Email"]: "after@example.org", book: "Matilda"})
+    pending = OnboardingFactory(user=TeacherFactory(user=UserFactory()).user)
+
+    response = _ask(staff_client, [book], confirm="yes")
+
+    assert "1 teacher will be asked on their next page; their other answers stay." in response.content.decode()
+    assert Onboarding.objects.get(user=before).finished_at is None
+    assert Onboarding.objects.get(user=after).finished_at is not None
+    assert Onboarding.objects.get(pk=pending.pk).finished_at is None  # still asked, as before
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.ONBOARDING_RESET)
+    assert list(events.values_list("target_id", "detail")) == [
+        (str(before.pk), f"asked again for new questions {book.pk}; answers kept")
+    ]
+    client.force_login(before)
+    assert client.get("/classes/")["Location"] == FORM_URL
+    form = client.get(FORM_URL).context["form"]
+    assert form[field_name(questions["Email"])].value() == "before@example.org"  # their answer, kept
+    assert form[field_name(book)].value() is None
+
+
+def test_inactive_questions_are_not_asked(staff_client, questions):
+    finished = _finished_teacher(questions, email="one@example.org")
+    book = QuestionFactory(label="Favourite book?", active=False)
+
+    response = _ask(staff_client, [book], confirm="yes")
+
+    assert "Inactive questions are not asked; make them active first: “Favourite book?”" in response.content.decode()
+    assert Onboarding.objects.get(user=finished).finished_at is not None
+
+
+def test_when_everyone_answered_there_is_nobody_to_ask(staff_client, questions):
+    _finished_teacher(questions, email="one@example.org")
+
+    response = _ask(staff_client, [questions["Email"]])
+
+    assert "Every teacher who finished onboarding has already answered these questions." in response.content.decode()
+
+
+def test_asking_again_needs_the_permission_to_change_onboardings(client, questions):
+    from django.contrib.auth.models import Permission
+
+    finished = _finished_teacher(questions, email="one@example.org")
+    book = QuestionFactory(label="Favourite book?")
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_question", "change_question"]))
+    client.force_login(staff)
+
+    page = client.get(QUESTIONS).content.decode()
+    _ask(client, [book], confirm="yes")
+
+    assert "Ask teachers who already finished" not in page
+    assert Onboarding.objects.get(user=finished).finished_at is not None
+
+
+# --- an answered question: deactivate instead of delete --------------------------------------------------
+
+
+def test_deleting_an_answered_question_offers_to_deactivate_it_instead(staff_client, questions):
+    for value in ("Lincoln", "Roosevelt"):
+        AnswerFactory(question=questions["School"], value=value)
+
+    page = staff_client.get(f"{QUESTIONS}{questions['School'].pk}/delete/").content.decode()
+
+    assert "“School” cannot be deleted: teachers answered it" in page
+    assert "<li>“School”: 2 answers</li>" in page
+    assert "Lincoln" not in page  # not every answer, one by one
+    assert f'action="/admin/onboarding/question/{questions["School"].pk}/deactivate/"' in page
+    assert 'value="Deactivate instead"' in page
+
+
+def test_deactivate_instead_keeps_the_answers_and_stops_asking(staff_client, client, district_teacher, questions):
+    answer = AnswerFactory(question=questions["School"], value="Lincoln")
+
+    assert staff_client.get(f"{QUESTIONS}{questions['School'].pk}/deactivate/").status_code == 405
+    response = staff_client.post(f"{QUESTIONS}{questions['School'].pk}/deactivate/", follow=True)
+
+    assert "“School” is no longer asked. Its answers stay" in response.content.decode()
+    questions["School"].refresh_from_db()
+    assert questions["School"].active is False
+    assert Answer.objects.filter(pk=answer.pk).exists()
+    client.force_login(district_teacher.user)
+    assert "School" not in labels_on_form(client)
+
+
+def test_deleting_several_answered_questions_counts_their_answers(staff_client, questions):
+    AnswerFactory(question=questions["School"], value="Lincoln")
+    unanswered = QuestionFactory(label="Favourite book?")
+
+    response = staff_client.post(
+        QUESTIONS, {"action": "delete_selected", ACTION_CHECKBOX_NAME: [questions["School"].pk, unanswered.pk]}
+    )
+
+    assert "<li>“School”: 1 answer</li>" in response.content.decode()
+    assert Question.objects.filter(pk=unanswered.pk).exists()
