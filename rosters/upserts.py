@@ -1,0 +1,96 @@
+"""
+Bulk upserts keyed on `clever_id`, in chunks of a fixed size: the one way synced rows are written.
+
+The writers of synced tables (`rosters.teachers` for Teacher, `rosters.sync.rows` for the
+rest) call `upsert_by_clever_id` with their own rows; it writes nothing of its own accord.
+It lives below both so that neither has to import the other. Every statement handles at
+most `CHUNK` rows, so a teacher's sync is one chunk and a whole district's is a few: the
+number of statements grows with chunks, never with rows, and no statement goes past a
+database's limit on bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# Rows per statement. SQLite 3.32+ allows 32,766 bound parameters (Debian's build 250,000);
+# PostgreSQL binds on the client. An upsert of 10,000 students binds 60,000 values.
+CHUNK = 10_000
+
+
+@dataclass
+class SyncCounts:
+    """Rows changed by one sync: sections, students and enrollments (and teachers' profiles)."""
+
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    restored: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.removed + self.restored
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """Yield `values` in lists of at most `size`, in their order."""
+    values = values if isinstance(values, Sequence) else list(values)
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
+
+
+def upsert_by_clever_id(
+    model,
+    rows: Mapping[str, dict[str, str]],
+    counts: SyncCounts,
+    *,
+    insert_only: Mapping[str, object] | None = None,
+) -> dict[str, int]:
+    """Insert new rows and update changed ones (values keyed by field name); return clever id -> pk.
+
+    Rows Clever did not change are not written, so an unchanged sync writes nothing.
+    `insert_only` values are given to new rows and never change an existing one.
+    """
+    fields = list(next(iter(rows.values()), {}))
+    existing = {}
+    for part in chunks(sorted(rows)):
+        existing.update(
+            (row[0], row[1:])
+            for row in model.objects.filter(clever_id__in=part).values_list("clever_id", "pk", *fields)
+        )
+    pks = {clever_id: row[0] for clever_id, row in existing.items()}
+    to_write = []
+    for clever_id in sorted(rows):  # one lock order for every sync: no deadlocks between syncs
+        values = rows[clever_id]
+        current = existing.get(clever_id)
+        if current is None:
+            counts.created += 1
+            to_write.append(model(clever_id=clever_id, **values, **(insert_only or {})))
+        elif tuple(current[1:]) != tuple(values.values()):
+            counts.updated += 1
+            to_write.append(model(clever_id=clever_id, **values))
+    if to_write:
+        written = model.objects.bulk_create(
+            to_write,
+            update_conflicts=True,
+            unique_fields=["clever_id"],
+            update_fields=[*fields, "updated_at"],
+            batch_size=CHUNK,
+        )
+        pks.update({row.clever_id: row.pk for row in written})
+    return pks
+
+
+def pks_by_clever_id(model, clever_ids: Iterable[str]) -> dict[str, int]:
+    """Return clever id -> primary key of the rows that exist among these clever ids."""
+    pks = {}
+    for part in chunks(sorted(set(clever_ids))):
+        pks.update(model.objects.filter(clever_id__in=part).values_list("clever_id", "pk"))
+    return pks
