@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from . import clever, services
+from . import clever, districts, jobs, services
 from .models import DistrictToken, Enrollment, Section, SectionTeacher, Student, SyncJob, SyncRun, Teacher
 
 
@@ -115,6 +115,9 @@ class TeacherAdmin(admin.ModelAdmin):
             except services.NeedsFreshLogin:
                 need_login.append(str(teacher))
                 continue
+            except services.DistrictDisconnected as exc:
+                failed.append(f"{teacher}: {exc}")
+                continue
             if run.outcome == SyncRun.Outcome.SUCCESS:
                 synced += 1
             else:
@@ -202,8 +205,11 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_display = (
         "started_at",
         "teacher",
+        "district",
+        "mode",
         "trigger",
         "outcome",
+        "records",
         "created",
         "updated",
         "removed",
@@ -211,22 +217,33 @@ class SyncRunAdmin(admin.ModelAdmin):
         "http_calls",
         "finished_at",
     )
-    list_filter = ("outcome", "trigger", "started_at")
-    search_fields = ("teacher__first_name", "teacher__last_name", "teacher__clever_id", "error")
-    list_select_related = ("teacher",)
+    list_filter = ("outcome", "mode", "trigger", "started_at")
+    search_fields = (
+        "teacher__first_name",
+        "teacher__last_name",
+        "teacher__clever_id",
+        "district__name",
+        "district__district_id",
+        "error",
+    )
+    list_select_related = ("teacher", "district")
     date_hierarchy = "started_at"
     readonly_fields = (
         "teacher",
+        "district",
+        "mode",
         "requested_by",
         "trigger",
         "outcome",
         "started_at",
         "finished_at",
+        "records",
         "created",
         "updated",
         "removed",
         "restored",
         "http_calls",
+        "note",
         "error",
         "message",
     )
@@ -242,13 +259,32 @@ class SyncRunAdmin(admin.ModelAdmin):
 class SyncJobAdmin(admin.ModelAdmin):
     """Background re-syncs: what is queued, running, retried or failed, and why."""
 
-    list_display = ("requested_at", "teacher", "trigger", "status", "attempt", "deferrals", "run_after", "finished_at")
+    list_display = (
+        "requested_at",
+        "teacher",
+        "district",
+        "trigger",
+        "status",
+        "attempt",
+        "deferrals",
+        "run_after",
+        "finished_at",
+    )
     list_filter = ("status", "trigger", "requested_at")
-    search_fields = ("teacher__first_name", "teacher__last_name", "teacher__clever_id", "error", "task_id")
-    list_select_related = ("teacher",)
+    search_fields = (
+        "teacher__first_name",
+        "teacher__last_name",
+        "teacher__clever_id",
+        "district__district_id",
+        "error",
+        "task_id",
+    )
+    list_select_related = ("teacher", "district")
     date_hierarchy = "requested_at"
     readonly_fields = (
         "teacher",
+        "district",
+        "mode",
         "requested_by",
         "trigger",
         "status",
@@ -279,30 +315,156 @@ class DistrictTokenForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_("The district-app token from the Clever dashboard. It is stored encrypted and never shown."),
+        help_text=_(
+            "The district-app token from the Clever dashboard. It is stored encrypted and never shown. "
+            "A new token reconnects a disconnected district."
+        ),
     )
 
     class Meta:
         model = DistrictToken
-        fields = ("district_id", "name", "token")
+        fields = ("district_id", "name", "token", "sync_mode")
 
     def clean_token(self):
         token = self.cleaned_data["token"]
         if not token and not (self.instance.pk and self.instance.token):
             raise forms.ValidationError(_("Enter the district's token."))
+        self.token_entered = bool(token)
         return token or self.instance.token
 
 
 @admin.register(DistrictToken)
 class DistrictTokenAdmin(admin.ModelAdmin):
+    """Districts that share the app: their token's status, where their sync stands, and Sync now."""
+
     form = DistrictTokenForm
-    list_display = ("__str__", "district_id", "has_token", "updated_at")
+    list_display = (
+        "__str__",
+        "district_id",
+        "status",
+        "sync_mode",
+        "last_full_sync_at",
+        "last_incremental_sync_at",
+        "last_event_id",
+        "last_counts",
+        "has_token",
+    )
+    list_filter = ("status", "sync_mode")
+    list_select_related = ("last_run",)
     search_fields = ("district_id", "name")
     change_list_template = "admin/rosters/districttoken/change_list.html"
+    readonly_fields = (
+        "status",
+        "disconnected_at",
+        "last_full_sync_at",
+        "last_incremental_sync_at",
+        "last_event_id",
+        "event_position_known",
+        "last_run",
+        "last_counts",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("district_id", "name", "token", "sync_mode")}),
+        (_("Connection"), {"fields": ("status", "disconnected_at")}),
+        (
+            _("Sync"),
+            {
+                "fields": (
+                    "last_full_sync_at",
+                    "last_incremental_sync_at",
+                    "last_event_id",
+                    "event_position_known",
+                    "last_run",
+                    "last_counts",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+    actions = ("sync_now",)
 
     @admin.display(description=_("token"), boolean=True)
     def has_token(self, obj):
         return bool(obj.token)
+
+    @admin.display(description=_("last sync"))
+    def last_counts(self, obj):
+        run = obj.last_run
+        if run is None:
+            return "—"
+        return _(
+            "%(outcome)s: %(records)d read, %(created)d created, %(updated)d updated, %(removed)d removed, "
+            "%(restored)d restored, %(calls)d Clever calls"
+        ) % {
+            "outcome": run.get_outcome_display(),
+            "records": run.records,
+            "created": run.created,
+            "updated": run.updated,
+            "removed": run.removed,
+            "restored": run.restored,
+            "calls": run.http_calls,
+        }
+
+    def save_model(self, request, obj, form, change):
+        districts.district_token_save(
+            district=obj,
+            token_changed=getattr(form, "token_entered", False),
+            actor=districts.Actor(user=request.user, request=request),
+        )
+
+    @admin.action(description=_("Sync now (whole district, as a background job)"), permissions=["change"])
+    def sync_now(self, request, queryset):
+        connected = [district for district in queryset if district.is_connected]
+        for district in queryset:
+            if not district.is_connected:
+                self.message_user(
+                    request,
+                    _("%(district)s is disconnected: Clever refused its token. Import or enter a new token first.")
+                    % {"district": district},
+                    messages.ERROR,
+                )
+        if not connected:
+            return
+        queued = jobs.district_jobs_enqueue(
+            districts=connected, trigger=SyncRun.Trigger.ADMIN, requested_by=request.user
+        )
+        if jobs.sync_jobs_run_inline():
+            # The immediate backend ran each job here: say how each ended.
+            for job in SyncJob.objects.filter(pk__in=[job.pk for job in queued]).select_related(
+                "district", "last_run"
+            ):
+                run = job.last_run
+                if job.status == SyncJob.Status.SUCCEEDED and run is not None:
+                    self.message_user(
+                        request,
+                        _("Synced %(district)s: %(records)d records read, %(changes)d changes.")
+                        % {
+                            "district": job.district,
+                            "records": run.records,
+                            "changes": run.created + run.updated + run.removed + run.restored,
+                        },
+                        messages.SUCCESS,
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        _("Sync of %(district)s failed: %(error)s") % {"district": job.district, "error": job.error},
+                        messages.ERROR,
+                    )
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "Queued a sync of %d district; its status shows under Sync jobs.",
+                "Queued a sync of %d districts; their status shows under Sync jobs.",
+                len(queued),
+            )
+            % len(queued),
+            messages.SUCCESS,
+        )
 
     def get_urls(self):
         urls = [
@@ -320,7 +482,7 @@ class DistrictTokenAdmin(admin.ModelAdmin):
             self.message_user(request, _("You may not add district tokens."), messages.ERROR)
         else:
             try:
-                created, updated = services.district_tokens_import()
+                imported = services.district_tokens_import(actor=districts.Actor(user=request.user, request=request))
             except clever.CleverError as exc:
                 self.message_user(
                     request,
@@ -328,10 +490,13 @@ class DistrictTokenAdmin(admin.ModelAdmin):
                     messages.ERROR,
                 )
             else:
-                self.message_user(
-                    request,
-                    _("Imported from Clever: %(created)d new, %(updated)d updated.")
-                    % {"created": created, "updated": updated},
-                    messages.SUCCESS,
-                )
+                message = _("Imported from Clever: %(created)d new, %(updated)d updated.") % {
+                    "created": imported.created,
+                    "updated": imported.updated,
+                }
+                if imported.reconnected:
+                    message += " " + _("%(count)d disconnected district(s) connected again.") % {
+                        "count": imported.reconnected
+                    }
+                self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:rosters_districttoken_changelist"))

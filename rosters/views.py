@@ -15,11 +15,27 @@ from .models import SyncRun
 def classes(request):
     """My classes: the teacher's sections with subject, grade, co-teachers and student count."""
     teacher = selectors.teacher_for_user(user=request.user)
-    context = {"teacher": teacher, "sections": [], "last_sync": None, "updating": False}
+    context = {
+        "teacher": teacher,
+        "sections": [],
+        "last_sync": None,
+        "updating": False,
+        "roster_updated_at": None,
+        "district_disconnected": False,
+    }
     if teacher is not None:
-        context["sections"] = selectors.teacher_sections(teacher=teacher)
-        context["last_sync"] = selectors.teacher_last_sync(teacher=teacher)
-        context["updating"] = selectors.teacher_sync_pending(teacher=teacher)
+        district = selectors.teacher_district(teacher=teacher)
+        updated_at = selectors.teacher_roster_updated_at(teacher=teacher, district=district)
+        last_sync = selectors.teacher_last_sync(teacher=teacher)
+        if last_sync is not None and updated_at and last_sync.finished_at and last_sync.finished_at < updated_at:
+            last_sync = None  # a failure the district's sync has made up for since
+        context.update(
+            sections=selectors.teacher_sections(teacher=teacher),
+            last_sync=last_sync,
+            updating=selectors.teacher_sync_pending(teacher=teacher),
+            roster_updated_at=updated_at,
+            district_disconnected=district is not None and not district.is_connected,
+        )
     return render(request, "rosters/classes.html", context)
 
 
@@ -35,6 +51,9 @@ def sync_now(request):
         run = services.teacher_sync(teacher=teacher, trigger=SyncRun.Trigger.BUTTON, requested_by=request.user)
     except services.NeedsFreshLogin:
         messages.warning(request, _("To update your classes, please log in with Clever again."))
+        return redirect("rosters:classes")
+    except services.DistrictDisconnected as exc:
+        messages.error(request, exc.user_message)
         return redirect("rosters:classes")
     if run.outcome == SyncRun.Outcome.SUCCESS:
         if run.created or run.updated or run.removed or run.restored:

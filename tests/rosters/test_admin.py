@@ -60,7 +60,7 @@ def test_sync_runs_filter_by_outcome(admin_client, roster):
 
 def test_district_token_is_write_only(admin_client):
     add = reverse("admin:rosters_districttoken_add")
-    response = admin_client.post(add, {"district_id": "d2", "name": "North", "token": "tok-north-123"})
+    response = admin_client.post(add, {"district_id": "d2", "name": "North", "token": "tok-north-123", "sync_mode": "full"})
     assert response.status_code == 302
     token = DistrictToken.objects.get(district_id="d2")
     assert token.token == "tok-north-123"
@@ -68,13 +68,13 @@ def test_district_token_is_write_only(admin_client):
     change = reverse("admin:rosters_districttoken_change", args=[token.pk])
     assert b"tok-north-123" not in admin_client.get(change).content
     # Saving with the field left empty keeps the stored token.
-    admin_client.post(change, {"district_id": "d2", "name": "North district", "token": ""})
+    admin_client.post(change, {"district_id": "d2", "name": "North district", "token": "", "sync_mode": "full"})
     token.refresh_from_db()
     assert (token.name, token.token) == ("North district", "tok-north-123")
 
 
 def test_a_new_district_token_needs_a_token(admin_client):
-    response = admin_client.post(reverse("admin:rosters_districttoken_add"), {"district_id": "d3", "token": ""})
+    response = admin_client.post(reverse("admin:rosters_districttoken_add"), {"district_id": "d3", "token": "", "sync_mode": "full"})
     assert response.status_code == 200
     assert "Enter the district&#x27;s token." in response.content.decode()
     assert not DistrictToken.objects.filter(district_id="d3").exists()

@@ -37,14 +37,18 @@ def test_one_teacher_by_clever_id(clever_sandbox, district_token):
     assert SyncRun.objects.get().trigger == SyncRun.Trigger.COMMAND
 
 
-def test_a_whole_district_with_one_failure_reports_it_and_exits_non_zero(clever_sandbox, district_token):
+def test_teachers_one_by_one_with_one_failure_reports_it_and_exits_non_zero(clever_sandbox, district_token):
     for clever_id in (demo.ZOE_OBRIEN, demo.LIAM_CHEN, demo.RUTH_OKAFOR):
         teacher_row(clever_id)
     clever_sandbox.state.add_fault(f"/v2.0/teachers/{demo.LIAM_CHEN}", 500, times=None)
 
     out = StringIO()
     with pytest.raises(CommandError, match="Synced 2, failed 1"):
-        call_command("sync_rosters", "--district", demo.DISTRICT, stdout=out)
+        call_command(
+            "sync_rosters",
+            *("--teacher", demo.ZOE_OBRIEN, "--teacher", demo.LIAM_CHEN, "--teacher", demo.RUTH_OKAFOR),
+            stdout=out,
+        )
 
     assert "failed: CleverUnavailable: HTTP 500" in out.getvalue()
     assert product_classes(demo.ZOE_OBRIEN) == sandbox_classes(clever_sandbox, demo.ZOE_OBRIEN)

@@ -90,12 +90,15 @@ def test_running_the_same_job_again_is_harmless(clever_sandbox, district_token):
 def test_the_fan_out_command_runs_inline_with_the_immediate_backend(clever_sandbox, district_token):
     for clever_id in DISTRICT_TEACHERS:
         teacher_row(clever_id)
+    priya = teacher_row(demo.PRIYA_RAMAN, library=True)
+    Teacher.objects.filter(pk=priya.pk).update(token=clever_sandbox.state.user_token(demo.PRIYA_RAMAN))
 
     output = run_command("--all", "--enqueue")
 
-    assert "Enqueued 5 sync jobs." in output
-    assert "succeeded 5, failed 0, skipped 0" in output
-    for clever_id in DISTRICT_TEACHERS:
+    # One job for the district (all five teachers at once), one for the Library teacher.
+    assert "Enqueued 2 sync jobs. (1 for districts, 1 for teachers)" in output
+    assert "succeeded 2, failed 0, skipped 0" in output
+    for clever_id in [*DISTRICT_TEACHERS, demo.PRIYA_RAMAN]:
         assert product_classes(clever_id) == sandbox_classes(clever_sandbox, clever_id)
 
 
@@ -107,7 +110,7 @@ def test_the_fan_out_enqueues_one_job_per_teacher_for_the_workers(clever_sandbox
     for clever_id in DISTRICT_TEACHERS:
         teacher_row(clever_id)
 
-    output = run_command("--district", demo.DISTRICT, "--enqueue")
+    output = run_command(*(arg for clever_id in DISTRICT_TEACHERS for arg in ("--teacher", clever_id)), "--enqueue")
 
     assert "Enqueued 5 sync jobs." in output
     assert SyncJob.objects.filter(status=SyncJob.Status.QUEUED).count() == 5
@@ -120,6 +123,27 @@ def test_the_fan_out_enqueues_one_job_per_teacher_for_the_workers(clever_sandbox
     assert task_statuses() == ["SUCCESSFUL"] * 5
     for clever_id in DISTRICT_TEACHERS:
         assert product_classes(clever_id) == sandbox_classes(clever_sandbox, clever_id)
+
+
+@with_worker
+def test_a_district_job_waits_for_a_worker_and_syncs_the_whole_district(
+    clever_sandbox, district_token, database_tasks
+):
+    output = run_command("--district", demo.DISTRICT, "--enqueue")
+
+    assert "Enqueued 1 sync job. (1 for districts, 0 for teachers)" in output
+    assert not SyncRun.objects.exists()
+
+    run_worker()
+
+    job = SyncJob.objects.get()
+    assert (job.status, job.district_id, job.teacher_id) == (SyncJob.Status.SUCCEEDED, district_token.pk, None)
+    assert job.last_run.district_id == district_token.pk
+    # Every teacher of the district has their classes, though none of them has signed in.
+    for clever_id in DISTRICT_TEACHERS:
+        assert product_classes(clever_id) == sandbox_classes(clever_sandbox, clever_id)
+    # Its requests went through the district token's rate budget.
+    assert RateBudget.objects.filter(key=hashlib.sha256(district_token.token.encode()).hexdigest()).exists()
 
 
 def test_enqueue_one_teacher_and_without_enqueue_the_command_still_syncs_inline(
