@@ -60,7 +60,9 @@ def test_sync_runs_filter_by_outcome(admin_client, roster):
 
 def test_district_token_is_write_only(admin_client):
     add = reverse("admin:rosters_districttoken_add")
-    response = admin_client.post(add, {"district_id": "d2", "name": "North", "token": "tok-north-123", "sync_mode": "full"})
+    response = admin_client.post(
+        add, {"district_id": "d2", "name": "North", "token": "tok-north-123", "sync_mode": "full"}
+    )
     assert response.status_code == 302
     token = DistrictToken.objects.get(district_id="d2")
     assert token.token == "tok-north-123"
@@ -74,7 +76,9 @@ def test_district_token_is_write_only(admin_client):
 
 
 def test_a_new_district_token_needs_a_token(admin_client):
-    response = admin_client.post(reverse("admin:rosters_districttoken_add"), {"district_id": "d3", "token": "", "sync_mode": "full"})
+    response = admin_client.post(
+        reverse("admin:rosters_districttoken_add"), {"district_id": "d3", "token": "", "sync_mode": "full"}
+    )
     assert response.status_code == 200
     assert "Enter the district&#x27;s token." in response.content.decode()
     assert not DistrictToken.objects.filter(district_id="d3").exists()
