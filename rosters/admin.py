@@ -438,22 +438,16 @@ class DistrictTokenAdmin(admin.ModelAdmin):
             ):
                 run = job.last_run
                 if job.status == SyncJob.Status.SUCCEEDED and run is not None:
-                    self.message_user(
-                        request,
-                        _("Synced %(district)s: %(records)d records read, %(changes)d changes.")
-                        % {
-                            "district": job.district,
-                            "records": run.records,
-                            "changes": run.created + run.updated + run.removed + run.restored,
-                        },
-                        messages.SUCCESS,
-                    )
+                    changes = run.created + run.updated + run.removed + run.restored
+                    text = _("Synced %(district)s: %(records)d records read, %(changes)d changes.") % {
+                        "district": job.district,
+                        "records": run.records,
+                        "changes": changes,
+                    }
+                    self.message_user(request, text, messages.SUCCESS)
                 else:
-                    self.message_user(
-                        request,
-                        _("Sync of %(district)s failed: %(error)s") % {"district": job.district, "error": job.error},
-                        messages.ERROR,
-                    )
+                    text = _("Sync of %(district)s failed: %(error)s") % {"district": job.district, "error": job.error}
+                    self.message_user(request, text, messages.ERROR)
             return
         self.message_user(
             request,

@@ -139,10 +139,8 @@ def roster_sync_attempt(
     try:
         snapshot = roster_fetch(client=client, teacher_clever_id=teacher.clever_id)
         counts = roster_apply(teacher=teacher, snapshot=snapshot)
-    except clever.CleverError as exc:
-        error = exc
-        logger.warning("Roster sync of teacher %s failed: %s", teacher.pk, exc.describe())
-        message = exc.user_message
+    except Exception as exc:
+        error, message = exc, None
         if isinstance(exc, clever.CleverUnauthorized) and credentials.district_pk is not None:
             # Clever refused the district's token: the district disconnected the app.
             districts.district_disconnect(
@@ -152,22 +150,27 @@ def roster_sync_attempt(
         elif isinstance(exc, clever.CleverUnauthorized) and not credentials.paginate:
             # The teacher's stored token no longer works: forget it, so we ask for a fresh login.
             teacher_token_forget(teacher=teacher)
-        _finish(run, client, outcome=SyncRun.Outcome.FAILED, error=exc.describe(), message=str(message))
-    except Exception as exc:
-        error = exc
-        logger.exception("Roster sync of teacher %s failed unexpectedly", teacher.pk)
-        _finish(
-            run,
-            client,
-            outcome=SyncRun.Outcome.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:500],
-            message=_("Something went wrong while updating your classes. Please try again."),
-        )
+        _fail(run, client, exc, what=f"teacher {teacher.pk}", message=message)
     else:
         _finish(run, client, outcome=SyncRun.Outcome.SUCCESS, counts=counts)
     finally:
         client.close()
     return SyncAttempt(run=run, error=error)
+
+
+def _fail(run: SyncRun, client, exc: Exception, *, what: str, message=None, **fields) -> None:
+    """Record a failed sync: Clever's failures as their kind and words, anything else as ours (logged in full).
+
+    Call it from the `except` block that caught `exc`. `message` replaces the one shown to teachers.
+    """
+    if isinstance(exc, clever.CleverError):
+        logger.warning("Roster sync of %s failed: %s", what, exc.describe())
+        error, message = exc.describe(), message or exc.user_message
+    else:
+        logger.exception("Roster sync of %s failed unexpectedly", what)
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        message = message or _("Something went wrong while updating your classes. Please try again.")
+    _finish(run, client, outcome=SyncRun.Outcome.FAILED, error=error, message=str(message), **fields)
 
 
 def _finish(
@@ -237,33 +240,13 @@ def district_sync_attempt(
     try:
         fetched = _district_fetch(client, district, mode=mode, notes=notes)
         applied = district_apply(district_pk=district.pk, fetched=fetched)
-    except clever.CleverError as exc:
-        error = exc
-        logger.warning("Sync of district %s failed: %s", district.district_id, exc.describe())
-        message = exc.user_message
+    except Exception as exc:
+        error, message = exc, None
         if isinstance(exc, clever.CleverUnauthorized):
             districts.district_disconnect(district_pk=district.pk, refused_token=district.token, detail=exc.describe())
             message = DISTRICT_DISCONNECTED_MESSAGE
             notes.append("Clever refused the district's token: the district is now shown as disconnected.")
-        _finish(
-            run,
-            client,
-            outcome=SyncRun.Outcome.FAILED,
-            error=exc.describe(),
-            message=str(message),
-            note="\n".join(notes),
-        )
-    except Exception as exc:
-        error = exc
-        logger.exception("Sync of district %s failed unexpectedly", district.district_id)
-        _finish(
-            run,
-            client,
-            outcome=SyncRun.Outcome.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:500],
-            message=_("Something went wrong while updating your classes. Please try again."),
-            note="\n".join(notes),
-        )
+        _fail(run, client, exc, what=f"district {district.district_id}", message=message, note="\n".join(notes))
     else:
         notes += fetched.notes
         if not applied.applied:

@@ -1,4 +1,9 @@
-"""Helpers for roster tests: sync a sandbox teacher, and read back what the product holds."""
+"""Helpers for roster tests: sync a sandbox teacher, read back what the product holds, run syncs at once."""
+
+import threading
+from collections.abc import Callable, Iterable
+
+from django.db import connections
 
 from rosters import services
 from rosters.models import Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
@@ -61,3 +66,30 @@ def database_state() -> dict:
         "students": sorted(Student.objects.values_list("pk", "clever_id", "first_name", "last_name", "archived_at")),
         "enrollments": sorted(Enrollment.objects.values_list("pk", "section_id", "student_id", "removed_at")),
     }
+
+
+def at_once(work: Callable, items: Iterable) -> list:
+    """Run work(item) for every item in threads of its own, all starting together; return their results.
+
+    Each thread closes its database connections when done; an exception in any fails the test.
+    """
+    items = list(items)
+    barrier = threading.Barrier(len(items))
+    results, errors = [], []
+
+    def run(item):
+        try:
+            barrier.wait()
+            results.append(work(item))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return results

@@ -9,7 +9,7 @@ from django.db import connection, connections
 from rosters.models import Enrollment, SectionTeacher, Student, SyncRun, Teacher
 from sandbox import demo
 
-from .helpers import product_classes, sandbox_classes, sync, teacher_row
+from .helpers import at_once, product_classes, sandbox_classes, sync, teacher_row
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -21,25 +21,7 @@ def _postgres_only():
 
 
 def _at_once(sandbox, clever_ids):
-    barrier = threading.Barrier(len(clever_ids))
-    runs, errors = [], []
-
-    def work(clever_id):
-        try:
-            barrier.wait()
-            runs.append(sync(sandbox, clever_id))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(clever_id,)) for clever_id in clever_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return runs
+    return at_once(lambda clever_id: sync(sandbox, clever_id), clever_ids)
 
 
 def _no_duplicates():

@@ -1,9 +1,7 @@
 """Two syncs of one district at once on PostgreSQL end as one would: no duplicates, nothing lost or undone."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from rosters.models import DistrictToken, Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
 
@@ -19,6 +17,7 @@ from .district_helpers import (
     students,
     teachers_of,
 )
+from .helpers import at_once
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -30,25 +29,7 @@ def _postgres_only():
 
 
 def _at_once(district, modes: list[str]) -> list[SyncRun]:
-    barrier = threading.Barrier(len(modes))
-    runs, errors = [], []
-
-    def work(mode):
-        try:
-            barrier.wait()
-            runs.append(district_sync(DistrictToken.objects.get(pk=district.pk), mode=mode))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(mode,)) for mode in modes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return runs
+    return at_once(lambda mode: district_sync(DistrictToken.objects.get(pk=district.pk), mode=mode), modes)
 
 
 def _no_duplicates():
