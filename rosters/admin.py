@@ -353,9 +353,7 @@ class DistrictTokenAdmin(admin.ModelAdmin):
     list_select_related = ("last_run",)
     search_fields = ("district_id", "name")
     change_list_template = "admin/rosters/districttoken/change_list.html"
-    readonly_fields = (
-        "status",
-        "disconnected_at",
+    sync_fields = (
         "last_full_sync_at",
         "last_incremental_sync_at",
         "last_event_id",
@@ -365,24 +363,11 @@ class DistrictTokenAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    readonly_fields = ("status", "disconnected_at", *sync_fields)
     fieldsets = (
         (None, {"fields": ("district_id", "name", "token", "sync_mode")}),
         (_("Connection"), {"fields": ("status", "disconnected_at")}),
-        (
-            _("Sync"),
-            {
-                "fields": (
-                    "last_full_sync_at",
-                    "last_incremental_sync_at",
-                    "last_event_id",
-                    "event_position_known",
-                    "last_run",
-                    "last_counts",
-                    "created_at",
-                    "updated_at",
-                )
-            },
-        ),
+        (_("Sync"), {"fields": sync_fields}),
     )
     actions = ("sync_now",)
 

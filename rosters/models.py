@@ -233,8 +233,8 @@ class DistrictToken(models.Model):
         DISCONNECTED = "disconnected", _("Disconnected")
 
     class SyncMode(models.TextChoices):
-        FULL = "full", _("Full: read the whole district each time")
-        EVENTS = "events", _("Events: read only what changed (Clever's Events API)")
+        FULL = "full", _("Full")
+        EVENTS = "events", _("Events (only what changed)")
 
     district_id = models.CharField(_("district ID"), max_length=64, unique=True)
     name = models.CharField(_("district name"), max_length=255, blank=True)
@@ -247,8 +247,9 @@ class DistrictToken(models.Model):
         choices=SyncMode.choices,
         default=SyncMode.FULL,
         help_text=_(
-            "Events needs events enabled in Clever's dashboard (Settings > Integrations > Enable events); "
-            "a sync falls back to a full one when Clever cannot give what changed."
+            "Full reads the whole district each time. Events reads only what changed, from Clever's Events API: "
+            "turn events on in Clever's dashboard first (Settings > Integrations > Enable events). A sync falls "
+            "back to a full one when Clever cannot give what changed."
         ),
     )
     last_full_sync_at = models.DateTimeField(_("last full sync"), null=True, blank=True)
