@@ -30,6 +30,7 @@ asserts nothing.
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -103,7 +104,7 @@ TABLES = {
 
 
 def worker_main(worker_id: str, stats_path: str) -> None:
-    """Run `db_worker`, counting every SQL statement of every connection; write the counts at exit."""
+    """Run `db_worker`, counting every SQL statement of every connection; write the counts (and peak RSS) at exit."""
     counts = {"sync": 0, "budget": 0, "queue": 0, "jobs": 0}
 
     def count(execute, sql, params, many, context):
@@ -132,7 +133,8 @@ def worker_main(worker_id: str, stats_path: str) -> None:
             verbosity=0,
         )
     finally:
-        Path(stats_path).write_text(json.dumps(counts))
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        Path(stats_path).write_text(json.dumps({**counts, "peak_rss_kb": peak_kb}))
 
 
 # --- The driver ----------------------------------------------------------------------------
@@ -177,8 +179,11 @@ def run_once(roster: dict, workers: int, stack: Stack, sandbox: Sandbox) -> dict
     cpu = CpuMeter.used(before, meter.sample())
     stack.stop(*(process for process, _ in processes))  # SIGTERM: each writes its SQL counts as it exits
     sql = {"sync": 0, "budget": 0, "queue": 0, "jobs": 0}
+    peak_rss_kb = []
     for _process, stats in processes:
-        for kind, value in json.loads(stats.read_text()).items():
+        counts = json.loads(stats.read_text())
+        peak_rss_kb.append(counts.pop("peak_rss_kb", 0))
+        for kind, value in counts.items():
             sql[kind] += value
 
     synced = SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCESS).count()
@@ -196,6 +201,7 @@ def run_once(roster: dict, workers: int, stack: Stack, sandbox: Sandbox) -> dict
         + (len(enrollments) - len(set(enrollments))),
         "rows": (Section.objects.count(), Student.objects.count(), len(enrollments)),
         "sql": sql,
+        "peak_rss_mb": max(peak_rss_kb, default=0) / 1024,  # the largest worker's
         "cpu": cpu,
         "http": sum(SyncRun.objects.values_list("http_calls", flat=True)),
     }

@@ -85,10 +85,18 @@ def district_tokens_store(*, tokens: list[tuple[str, str, str]], actor: Actor) -
 
 @transaction.atomic
 def district_token_save(*, district: DistrictToken, token_changed: bool, actor: Actor) -> None:
-    """Save a district staff entered or edited in the admin; a new token connects a disconnected district."""
+    """Save a district staff entered or edited in the admin; a new token connects a disconnected district.
+
+    An existing row is saved field by field: a sync may have recorded its state since the form was read.
+    """
     if token_changed:
         _connect(district, actor=actor)
-    district.save()
+    if district.pk is None:
+        district.save()
+    else:
+        district.save(
+            update_fields=["district_id", "name", "token", "sync_mode", "status", "disconnected_at", "updated_at"]
+        )
 
 
 def _connect(district: DistrictToken, *, actor: Actor) -> bool:

@@ -194,7 +194,10 @@ def roster_preview(*, teacher: Teacher, credentials: SyncCredentials) -> SyncCou
 
 
 def teacher_sync(*, teacher: Teacher, trigger: str, requested_by=None) -> SyncRun:
-    """Sync a teacher outside a login (button, admin, command); raise NeedsFreshLogin without credentials."""
+    """Sync a teacher outside a login (button, admin, command).
+
+    Raise NeedsFreshLogin without credentials, DistrictDisconnected when their district disconnected the app.
+    """
     credentials = teacher_sync_credentials(teacher=teacher)
     return roster_sync(teacher=teacher, credentials=credentials, trigger=trigger, requested_by=requested_by)
 

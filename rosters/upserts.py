@@ -66,25 +66,22 @@ def upsert_by_clever_id(
             for row in model.objects.filter(clever_id__in=part).values_list("clever_id", "pk", *fields)
         )
     pks = {clever_id: row[0] for clever_id, row in existing.items()}
-    to_write = []
-    for clever_id in sorted(rows):  # one lock order for every sync: no deadlocks between syncs
-        values = rows[clever_id]
-        current = existing.get(clever_id)
-        if current is None:
-            counts.created += 1
-            to_write.append(model(clever_id=clever_id, **values, **(insert_only or {})))
-        elif tuple(current[1:]) != tuple(values.values()):
-            counts.updated += 1
-            to_write.append(model(clever_id=clever_id, **values))
-    if to_write:
+    new = [clever_id for clever_id in rows if clever_id not in existing]
+    changed = [
+        clever_id for clever_id, current in existing.items() if tuple(current[1:]) != tuple(rows[clever_id].values())
+    ]
+    counts.created += len(new)
+    counts.updated += len(changed)
+    # One lock order for every sync (no deadlocks between syncs); the model objects of one
+    # chunk at a time (a district's are too many to hold at once).
+    for part in chunks(sorted([*new, *changed])):
         written = model.objects.bulk_create(
-            to_write,
+            [model(clever_id=clever_id, **rows[clever_id], **(insert_only or {})) for clever_id in part],
             update_conflicts=True,
             unique_fields=["clever_id"],
             update_fields=[*fields, "updated_at"],
-            batch_size=CHUNK,
         )
-        pks.update({row.clever_id: row.pk for row in written})
+        pks.update((row.clever_id, row.pk) for row in written)
     return pks
 
 

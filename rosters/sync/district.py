@@ -342,8 +342,10 @@ def _apply_changes(changes: DistrictChanges, *, district_id: str, now: datetime,
     section_pks = rows.sections_upsert(sections=changes.sections, counts=counts)
 
     # Students: those in a class, and those we already hold (a new name, an archived student).
+    # Which are held needs asking only of those not in both lists (none, for a full snapshot).
     referenced = {student_id for section in changes.sections for student_id in section.student_ids}
-    student_pks = rows.student_pks(clever_ids=referenced | {student.id for student in changes.students})
+    listed = {student.id for student in changes.students}
+    student_pks = rows.student_pks(clever_ids=referenced ^ listed)
     student_pks |= rows.students_upsert(
         students=[s for s in changes.students if s.id in referenced or s.id in student_pks],
         counts=counts,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -173,17 +173,40 @@ def enrollments_sync(
         new += pairs - existing.keys()
         restore += [pk for key, (pk, removed_at) in existing.items() if key in pairs and removed_at is not None]
         remove += [pk for key, (pk, removed_at) in existing.items() if key not in pairs and removed_at is None]
-    if new:
-        Enrollment.objects.bulk_create(
-            [Enrollment(section_id=section_pk, student_id=student_pk) for section_pk, student_pk in sorted(new)],
-            ignore_conflicts=True,  # a concurrent sync of a co-teacher may have just added it
-            batch_size=CHUNK,
-        )
-        counts.created += len(new)
+    _enrollments_insert(sorted(new), now=now)
+    counts.created += len(new)
     for part in chunks(sorted(restore)):
         counts.restored += Enrollment.objects.filter(pk__in=part).update(removed_at=None)
     for part in chunks(sorted(remove)):
         counts.removed += enrollments_remove(Enrollment.objects.filter(pk__in=part), now=now)
+
+
+def _enrollments_insert(pairs: list[tuple[int, int]], *, now: datetime) -> None:
+    """Insert these (section pk, student pk) enrollments, skipping any a concurrent sync has just added.
+
+    On PostgreSQL each chunk binds two arrays (`unnest`) rather than 10,000 model objects'
+    values: for a district's 150,000 enrollments, building those objects and their SQL
+    cost more than the database's own work (docs/benchmarks.md#make-bench-district-a-whole-district).
+    """
+    if connection.vendor != "postgresql":
+        for part in chunks(pairs):  # the model objects of one chunk at a time
+            Enrollment.objects.bulk_create(
+                [Enrollment(section_id=section_pk, student_id=student_pk) for section_pk, student_pk in part],
+                ignore_conflicts=True,  # a concurrent sync of a co-teacher may have just added it
+            )
+        return
+    table, section, student, created = map(
+        connection.ops.quote_name, (Enrollment._meta.db_table, "section_id", "student_id", "created_at")
+    )
+    sql = (
+        f"INSERT INTO {table} ({section}, {student}, {created}) "  # noqa: S608 - names, not data
+        "SELECT pair.section_id, pair.student_id, %s "
+        "FROM unnest(%s::bigint[], %s::bigint[]) AS pair(section_id, student_id) "
+        f"ON CONFLICT ({section}, {student}) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        for part in chunks(pairs):
+            cursor.execute(sql, [now, [pair[0] for pair in part], [pair[1] for pair in part]])
 
 
 def teacherless_sections_empty(*, section_pks: Collection[int], now: datetime) -> int:
