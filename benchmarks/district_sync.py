@@ -28,7 +28,6 @@ How to read the table: docs/benchmarks.md. Nothing here is a test: it asserts no
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -46,6 +45,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from benchmarks import fleet_sync  # noqa: E402
+from benchmarks.cpu import memory_mb  # noqa: E402
 from benchmarks.report import markdown_table  # noqa: E402
 from benchmarks.stack import BASE_DIR, Stack, postgres_database_prepare, sandbox_start  # noqa: E402
 from rosters import districts, services  # noqa: E402
@@ -75,7 +75,7 @@ def child_main(mode: str, stats_path: str) -> None:
         statements[phase] += 1
         return execute(sql, params, many, context)
 
-    rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_start = memory_mb()[0]
     with connection.execute_wrapper(count):
         district = DistrictToken.objects.get()
         started = time.perf_counter()
@@ -106,8 +106,8 @@ def child_main(mode: str, stats_path: str) -> None:
                 "sql_apply": statements["apply"],
                 "fetch": fetched_at - started,
                 "apply": finished - fetched_at,
-                "rss_start_mb": rss_start / 1024,
-                "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "rss_start_mb": rss_start,
+                "rss_peak_mb": memory_mb()[1],
                 "notes": list(fetched.notes),
             }
         )

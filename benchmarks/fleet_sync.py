@@ -30,14 +30,13 @@ asserts nothing.
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.cpu import CpuMeter, server_roots
+from benchmarks.cpu import CpuMeter, memory_mb, server_roots
 from benchmarks.report import markdown_table
 from benchmarks.stack import (
     BASE_DIR,
@@ -133,8 +132,7 @@ def worker_main(worker_id: str, stats_path: str) -> None:
             verbosity=0,
         )
     finally:
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        Path(stats_path).write_text(json.dumps({**counts, "peak_rss_kb": peak_kb}))
+        Path(stats_path).write_text(json.dumps({**counts, "peak_rss_mb": memory_mb()[1]}))
 
 
 # --- The driver ----------------------------------------------------------------------------
@@ -179,10 +177,10 @@ def run_once(roster: dict, workers: int, stack: Stack, sandbox: Sandbox) -> dict
     cpu = CpuMeter.used(before, meter.sample())
     stack.stop(*(process for process, _ in processes))  # SIGTERM: each writes its SQL counts as it exits
     sql = {"sync": 0, "budget": 0, "queue": 0, "jobs": 0}
-    peak_rss_kb = []
+    peak_rss_mb = []
     for _process, stats in processes:
         counts = json.loads(stats.read_text())
-        peak_rss_kb.append(counts.pop("peak_rss_kb", 0))
+        peak_rss_mb.append(counts.pop("peak_rss_mb", 0))
         for kind, value in counts.items():
             sql[kind] += value
 
@@ -201,7 +199,7 @@ def run_once(roster: dict, workers: int, stack: Stack, sandbox: Sandbox) -> dict
         + (len(enrollments) - len(set(enrollments))),
         "rows": (Section.objects.count(), Student.objects.count(), len(enrollments)),
         "sql": sql,
-        "peak_rss_mb": max(peak_rss_kb, default=0) / 1024,  # the largest worker's
+        "peak_rss_mb": max(peak_rss_mb, default=0),  # the largest worker's
         "cpu": cpu,
         "http": sum(SyncRun.objects.values_list("http_calls", flat=True)),
     }

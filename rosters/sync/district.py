@@ -167,8 +167,9 @@ def _feed_position(client: clever.CleverClient, start: EventPosition) -> tuple[E
             except (clever.CleverNotFound, clever.CleverBadRequest):
                 pass  # Clever no longer has that event: read the feed from its start
         return EventPosition(known=True, event_id=_newest_event_id(client, after="")), ()
-    except (clever.CleverUnauthorized, clever.CleverNotFound, clever.CleverBadRequest) as exc:
-        # Events off for the app (Clever's dashboard), or a token that will fail the lists too.
+    except clever.CleverError as exc:
+        # Events off for the app (Clever's dashboard), the feed failing, or a token that will
+        # fail the lists too: the snapshot is still good, only the next sync cannot use events.
         note = f"Clever's Events API did not answer ({exc.describe()}): no event position, so the next sync is full."
         return EventPosition(known=False), (note,)
 

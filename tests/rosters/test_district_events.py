@@ -271,3 +271,16 @@ def test_a_full_sync_can_be_forced(clever_sandbox, lakeside):
 
     assert (run.outcome, run.mode, run.records) == (SyncRun.Outcome.SUCCESS, "full", 23)
     assert teachers_of() == LAKESIDE_TEACHERS_OF
+
+
+def test_a_full_sync_is_applied_even_when_only_the_event_feed_fails(clever_sandbox, lakeside):
+    clever_sandbox.state.add_fault("/v2.0/events", 503, times=None)
+    clever_sandbox.state.update("students", lakeside_id("402"), grade="5")
+
+    run = district_sync(lakeside, mode="full")
+
+    assert (run.outcome, run.mode) == (SyncRun.Outcome.SUCCESS, "full"), run.error
+    assert "Clever's Events API did not answer (CleverUnavailable: HTTP 503" in run.note
+    assert students()["402"] == ("Ben", "Brooks", "5", False)
+    lakeside.refresh_from_db()
+    assert lakeside.event_position_known is False  # the next sync is a full one
