@@ -15,6 +15,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TypeVar
 
+from django.db import connection
+from django.utils import timezone
+
 T = TypeVar("T")
 
 # Rows per statement. SQLite 3.32+ allows 32,766 bound parameters (Debian's build 250,000);
@@ -72,17 +75,55 @@ def upsert_by_clever_id(
     ]
     counts.created += len(new)
     counts.updated += len(changed)
-    # One lock order for every sync (no deadlocks between syncs); the model objects of one
-    # chunk at a time (a district's are too many to hold at once).
+    # One lock order for every sync: no deadlocks between syncs.
+    write = _write_unnest if _unnest_can_write(model, [*fields, *(insert_only or {})]) else _write_objects
     for part in chunks(sorted([*new, *changed])):
-        written = model.objects.bulk_create(
-            [model(clever_id=clever_id, **rows[clever_id], **(insert_only or {})) for clever_id in part],
-            update_conflicts=True,
-            unique_fields=["clever_id"],
-            update_fields=[*fields, "updated_at"],
-        )
-        pks.update((row.clever_id, row.pk) for row in written)
+        pks.update(write(model, {clever_id: rows[clever_id] for clever_id in part}, fields, insert_only or {}))
     return pks
+
+
+def _write_objects(model, rows: Mapping[str, dict], fields: list[str], insert_only: Mapping) -> Iterable:
+    """Upsert one chunk with bulk_create; yield (clever id, pk)."""
+    written = model.objects.bulk_create(
+        [model(clever_id=clever_id, **values, **insert_only) for clever_id, values in rows.items()],
+        update_conflicts=True,
+        unique_fields=["clever_id"],
+        update_fields=[*fields, "updated_at"],
+    )
+    return ((row.clever_id, row.pk) for row in written)
+
+
+def _unnest_can_write(model, fields: list[str]) -> bool:
+    """Say whether `_write_unnest` can write these fields of `model`: PostgreSQL, and no other column needs a value."""
+    if connection.vendor != "postgresql":
+        return False
+    given = {"clever_id", "created_at", "updated_at", *fields}
+    return all(f.null or f.name in given for f in model._meta.concrete_fields if not f.primary_key)
+
+
+def _write_unnest(model, rows: Mapping[str, dict], fields: list[str], insert_only: Mapping) -> Iterable:
+    """Upsert one chunk on PostgreSQL from one array per column; yield (clever id, pk).
+
+    The same statement bulk_create writes, without a model object per row: for a district's
+    30,000 students, building those objects and their SQL cost more than PostgreSQL's own
+    work (docs/benchmarks.md#make-bench-district-a-whole-district).
+    """
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = ["clever_id", *fields]
+    arrays = ", ".join(f"%s::{meta.get_field(name).db_type(connection)}[]" for name in columns)
+    constants = [*insert_only, "created_at", "updated_at"]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, [*columns, *constants]))}) "  # noqa: S608
+        f"SELECT *, {', '.join(['%s'] * len(constants))} FROM unnest({arrays}) "
+        f"ON CONFLICT ({quote('clever_id')}) DO UPDATE SET "
+        + ", ".join(f"{quote(name)} = EXCLUDED.{quote(name)}" for name in [*fields, "updated_at"])
+        + f" RETURNING {quote('clever_id')}, {quote(meta.pk.column)}"
+    )
+    now = timezone.now()
+    params = [list(rows), *([values[name] for values in rows.values()] for name in fields)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*insert_only.values(), now, now, *params])  # in the order the SQL names them
+        return cursor.fetchall()
 
 
 def pks_by_clever_id(model, clever_ids: Iterable[str]) -> dict[str, int]:

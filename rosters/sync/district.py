@@ -372,7 +372,7 @@ def _apply_changes(changes: DistrictChanges, *, district_id: str, now: datetime,
         if student_id in student_pks  # a student Clever names but no longer shares is left out
     }
     rows.enrollments_sync(enrolled=enrolled, section_pks=section_pks.values(), now=now, counts=counts)
-    rows.students_activate(pks={student_pk for _section_pk, student_pk in enrolled})
+    rows.district_students_activate(district_id=district_id)
 
     # What Clever no longer shares.
     retired = set(pks_by_clever_id(Section, changes.removed_sections).values())

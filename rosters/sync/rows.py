@@ -31,6 +31,7 @@ from ..upserts import CHUNK, SyncCounts, chunks, pks_by_clever_id, upsert_by_cle
 __all__ = [
     "SyncCounts",
     "apply_retrying",
+    "district_students_activate",
     "enrollments_remove",
     "enrollments_sync",
     "section_teachers_sync",
@@ -114,6 +115,19 @@ def students_activate(*, pks: Iterable[int]) -> None:
     now = timezone.now()
     for part in chunks(sorted(set(pks))):
         Student.objects.filter(pk__in=part, archived_at__isnull=False).update(archived_at=None, updated_at=now)
+
+
+def district_students_activate(*, district_id: str) -> None:
+    """Clear the archive mark of the district's students who are in one of its classes again.
+
+    One statement whatever the district's size: it looks at archived students only.
+    """
+    if not district_id:
+        raise ValueError("a district id is required")
+    now = timezone.now()
+    Student.objects.filter(
+        archived_at__isnull=False, enrollments__removed_at__isnull=True, enrollments__section__district_id=district_id
+    ).update(archived_at=None, updated_at=now)
 
 
 def section_teachers_sync(
