@@ -105,14 +105,18 @@ def sync_jobs_recover(*, teacher: Teacher | None = None) -> list[SyncJob]:
 
 
 def district_sync_is_fresh(*, teacher: Teacher) -> bool:
-    """Say whether the teacher's district was synced within ROSTER_DISTRICT_FRESH_MINUTES (and is connected)."""
+    """Say whether the teacher's district was synced within ROSTER_DISTRICT_FRESH_MINUTES with them in it.
+
+    A teacher whose row is newer than that sync (Clever shared them since) is not in it.
+    """
     minutes = settings.ROSTER_DISTRICT_FRESH_MINUTES
     if minutes <= 0 or not teacher.district_id:
         return False
     district = DistrictToken.objects.filter(district_id=teacher.district_id).first()
     if district is None or not district.is_connected or district.last_synced_at is None:
         return False
-    return timezone.now() - district.last_synced_at <= timedelta(minutes=minutes)
+    synced_at = district.last_synced_at
+    return teacher.created_at <= synced_at and timezone.now() - synced_at <= timedelta(minutes=minutes)
 
 
 def teacher_login_sync(*, teacher: Teacher, token: str) -> SyncRun | None:

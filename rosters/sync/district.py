@@ -327,7 +327,7 @@ def _apply_once(*, district_pk: int, fetched: DistrictFetch, dry_run: bool) -> D
                 full=fetched.full,
                 last_event_id=fetched.position.event_id,
                 event_position_known=fetched.position.known,
-                synced_at=now,
+                synced_at=timezone.now(),  # after every row it wrote: a teacher's row is never newer
             )
             if dry_run:
                 raise _DryRun

@@ -76,6 +76,34 @@ def test_a_login_syncs_inline_when_the_district_was_not_synced_recently(client, 
     assert (run.trigger, run.outcome) == (SyncRun.Trigger.LOGIN, SyncRun.Outcome.SUCCESS)
 
 
+def test_a_teacher_clever_shared_after_the_district_sync_syncs_at_login(client, clever_sandbox, lakeside):
+    clever_sandbox.state.add(
+        "teachers",
+        {
+            "id": lakeside_id("207"),
+            "district": lakeside_id("001"),
+            "school": lakeside_id("101"),
+            "name": {"first": "Annie", "middle": "", "last": "Easley"},
+            "email": "annie.easley@lakeside.example",
+        },
+    )
+    clever_sandbox.state.add_section(
+        {
+            "id": lakeside_id("306"),
+            "district": lakeside_id("001"),
+            "school": lakeside_id("101"),
+            "name": "Coding Club - Easley",
+            "teachers": [lakeside_id("207")],
+            "students": [lakeside_id("401")],
+        }
+    )
+
+    clever_login(client, clever_sandbox, user_id=lakeside_id("207"))
+
+    assert clever_sandbox.state.count_calls("/v2.0/teachers/*/sections") == 1
+    assert classes()["306"] == {"401"}
+
+
 def test_with_no_freshness_window_every_login_syncs_inline(client, clever_sandbox, lakeside, settings):
     settings.ROSTER_DISTRICT_FRESH_MINUTES = 0
 
