@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ADDRPORT ?= 127.0.0.1:8000
 
-.PHONY: help install run test journeys lint format migrate bench bench-fleet bench-purge load-check clean
+.PHONY: help install run test journeys lint format migrate bench bench-fleet bench-purge bench-district load-check clean
 
 help:
 	@echo "make run          install, migrate, create the demo accounts and serve http://$(ADDRPORT)/ with the Clever sandbox"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench        measure one roster sync at 10, 50 and 200 sections (HTTP calls, SQL statements, time)"
 	@echo "make bench-fleet  re-sync 1,000 teachers on 1, 2 and 4 db_worker processes (PostgreSQL; slow)"
 	@echo "make bench-purge  purge_data deleting 200,000 archived students (PostgreSQL): rows/s, SQL per batch, memory"
+	@echo "make bench-district  a 1,000-teacher district: per-teacher jobs vs the district snapshot vs events (PostgreSQL)"
 	@echo "make load-check [ARGS=\"--teachers 100\"]  N teachers log in with Clever at once on gunicorn,"
 	@echo "                  PostgreSQL, Redis and the sandbox process; fails on any error or duplicate row"
 	@echo "Docs: README.md, then docs/ (benchmarks: docs/benchmarks.md)"
@@ -69,6 +70,10 @@ bench-fleet: install
 # options: ARGS="--help" (docs/benchmarks.md).
 bench-purge: install
 	$(BIN)/python -m benchmarks.purge $(ARGS)
+# PostgreSQL at DISTRICT_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clever_district_bench);
+# options: ARGS="--help" (docs/benchmarks.md).
+bench-district: install
+	$(BIN)/python -m benchmarks.district_sync $(ARGS)
 
 # Needs PostgreSQL and Redis on 127.0.0.1 (docs/benchmarks.md); options: ARGS="--help".
 load-check: install

@@ -1,7 +1,7 @@
 """
 CPU accounting for the benchmarks, read from /proc (Linux): the CPU seconds of each part of the
 stack (a process and all its children, such as gunicorn's master and workers or PostgreSQL's
-postmaster and backends), of this process, and of the whole machine.
+postmaster and backends), of this process, and of the whole machine; and a process's memory.
 
 A part is named by its root processes; children count as long as they are alive, and once they
 exit and are reaped their time moves to their parent's (cutime, cstime), so nothing is lost.
@@ -17,6 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def memory_mb() -> tuple[float, float]:
+    """Return this process's resident memory now and at its peak, in MB (VmRSS, VmHWM).
+
+    Not getrusage's ru_maxrss: on Linux that keeps the peak of the process that forked this
+    one, so a child of a benchmark holding a large roster would report the benchmark's.
+    """
+    values = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0]) / 1024  # kB
+    return values["VmRSS"], values["VmHWM"]
 
 
 def process_table() -> dict[int, tuple[int, float, str]]:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.cpu import CpuMeter, server_roots
+from benchmarks.cpu import CpuMeter, memory_mb, server_roots
 from benchmarks.report import markdown_table
 from benchmarks.stack import (
     BASE_DIR,
@@ -78,7 +78,7 @@ from django.db import connection  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
 from django_tasks_db.models import DBTaskResult  # noqa: E402
 
-from rosters import jobs, services  # noqa: E402
+from rosters import districts, jobs, services  # noqa: E402
 from rosters.models import (  # noqa: E402
     DistrictToken,
     Enrollment,
@@ -103,7 +103,7 @@ TABLES = {
 
 
 def worker_main(worker_id: str, stats_path: str) -> None:
-    """Run `db_worker`, counting every SQL statement of every connection; write the counts at exit."""
+    """Run `db_worker`, counting every SQL statement of every connection; write the counts (and peak RSS) at exit."""
     counts = {"sync": 0, "budget": 0, "queue": 0, "jobs": 0}
 
     def count(execute, sql, params, many, context):
@@ -132,7 +132,7 @@ def worker_main(worker_id: str, stats_path: str) -> None:
             verbosity=0,
         )
     finally:
-        Path(stats_path).write_text(json.dumps(counts))
+        Path(stats_path).write_text(json.dumps({**counts, "peak_rss_mb": memory_mb()[1]}))
 
 
 # --- The driver ----------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def run_once(roster: dict, workers: int, stack: Stack, sandbox: Sandbox) -> dict
     empty_tables()
     district_id = roster["districts"][0]["id"]
     Teacher.objects.bulk_create(Teacher(clever_id=t["id"], district_id=district_id) for t in roster["teachers"])
-    services.district_tokens_import()  # the token staff would import in the admin
+    services.district_tokens_import(actor=districts.Actor(command="bench-fleet"))  # as staff would in the admin
     sandbox.control("DELETE", "calls")
 
     processes = []
@@ -177,8 +177,11 @@ def run_once(roster: dict, workers: int, stack: Stack, sandbox: Sandbox) -> dict
     cpu = CpuMeter.used(before, meter.sample())
     stack.stop(*(process for process, _ in processes))  # SIGTERM: each writes its SQL counts as it exits
     sql = {"sync": 0, "budget": 0, "queue": 0, "jobs": 0}
+    peak_rss_mb = []
     for _process, stats in processes:
-        for kind, value in json.loads(stats.read_text()).items():
+        counts = json.loads(stats.read_text())
+        peak_rss_mb.append(counts.pop("peak_rss_mb", 0))
+        for kind, value in counts.items():
             sql[kind] += value
 
     synced = SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCESS).count()
@@ -196,6 +199,7 @@ def run_once(roster: dict, workers: int, stack: Stack, sandbox: Sandbox) -> dict
         + (len(enrollments) - len(set(enrollments))),
         "rows": (Section.objects.count(), Student.objects.count(), len(enrollments)),
         "sql": sql,
+        "peak_rss_mb": max(peak_rss_mb, default=0),  # the largest worker's
         "cpu": cpu,
         "http": sum(SyncRun.objects.values_list("http_calls", flat=True)),
     }

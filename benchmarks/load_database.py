@@ -52,7 +52,11 @@ class DatabaseCheck:
 
 
 def check_database(*, database_url: str, roster: dict, logins_per_teacher: int) -> DatabaseCheck:
-    """Compare the load database with the generated roster, in SQL."""
+    """Compare the load database with the generated roster, in SQL.
+
+    `logins_per_teacher`: the login syncs each teacher should have (0 when the district was
+    synced ahead and the logins skipped theirs).
+    """
     teachers = {teacher["id"] for teacher in roster["teachers"]}
     sections = {section["id"] for section in roster["sections"]}
     students = {student["id"] for student in roster["students"]}

@@ -196,7 +196,7 @@ def _server_times(access_log: Path, offset: int) -> dict[str, list[int]]:
 # --- Report ------------------------------------------------------------------------------------
 
 
-def print_phase(phase: Phase, *, sections: float, sandbox_backlog: int) -> None:
+def print_phase(phase: Phase, *, sections: float | None, sandbox_backlog: int) -> None:
     """Print what one phase did: throughput, latency per step, errors, the sandbox's calls and the CPU."""
     ok = [result for result in phase.results if not result.error]
     print(f"\n## Phase: {phase.name} login ({len(phase.results)} teachers)\n")
@@ -235,13 +235,19 @@ def print_phase(phase: Phase, *, sections: float, sandbox_backlog: int) -> None:
     _print_cpu(phase, sandbox_backlog=sandbox_backlog)
 
 
-def _print_sandbox_calls(phase: Phase, *, sections: float) -> None:
+def _print_sandbox_calls(phase: Phase, *, sections: float | None) -> None:
+    """`sections`: per teacher, for the expected calls of a login's sync; None when logins skip it."""
     by_endpoint = Counter(f"{call['method']} {CLEVER_ID.sub('{id}', call['path'])}" for call in phase.sandbox_calls)
     refused = Counter(call["status"] for call in phase.sandbox_calls if not call["status"] or call["status"] >= 400)
     per_login = len(phase.sandbox_calls) / max(1, len(phase.results))
+    login = "sign-in page and choice 2, code exchange 1, /me and teacher 2"
+    expected = (
+        f"5: {login}, no sync (the district was synced ahead)"
+        if sections is None
+        else f"{8 + sections:g}: {login}, sync 3 + {sections:g} sections"
+    )
     print(
-        f"\nSandbox calls: {len(phase.sandbox_calls)} ({per_login:.1f} per login; expected {8 + sections:g}: "
-        f"sign-in page and choice 2, code exchange 1, /me and teacher 2, sync 3 + {sections:g} sections); "
+        f"\nSandbox calls: {len(phase.sandbox_calls)} ({per_login:.1f} per login; expected {expected}); "
         f"refused: {dict(refused) if refused else 'none'}"
     )
     for endpoint, number in sorted(by_endpoint.items()):

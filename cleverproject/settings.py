@@ -279,6 +279,14 @@ CLEVER_RETRY_MAX_WAIT = env.float("CLEVER_RETRY_MAX_WAIT", default=30.0)
 CLEVER_PAGE_SIZE = env.int("CLEVER_PAGE_SIZE", default=1000)
 # How many sections' students one sync fetches at once.
 CLEVER_SYNC_CONCURRENCY = env.int("CLEVER_SYNC_CONCURRENCY", default=8)
+# Records per page when a district sync reads a whole district (Clever's maximum, 10000, by default:
+# a 1,000-teacher district is then about 7 requests). docs/district-sync.md.
+CLEVER_DISTRICT_PAGE_SIZE = env.int("CLEVER_DISTRICT_PAGE_SIZE", default=10000)
+if not 1 <= CLEVER_DISTRICT_PAGE_SIZE <= 10000:
+    raise ImproperlyConfigured("CLEVER_DISTRICT_PAGE_SIZE must be between 1 and 10000 (Clever's maximum).")
+# A district teacher's login does not wait for a roster fetch when their district was synced
+# this recently (minutes); 0: every login syncs inline as before.
+ROSTER_DISTRICT_FRESH_MINUTES = env.int("ROSTER_DISTRICT_FRESH_MINUTES", default=60)
 
 # --- Background jobs (fleet re-sync) ---------------------------------------
 # Django's tasks API (the django-tasks backport). "immediate" runs each job inline, in the

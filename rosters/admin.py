@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
-from . import clever, jobs, services
+from . import clever, districts, jobs, services
 from .failures import failure_explain
 from .labels import grade_label, subject_label
 from .models import DistrictToken, Enrollment, Section, SectionTeacher, Student, SyncJob, SyncRun, Teacher
@@ -235,6 +235,9 @@ class TeacherAdmin(admin.ModelAdmin):
             except services.NeedsFreshLogin:
                 need_login.append(str(teacher))
                 continue
+            except services.DistrictDisconnected as exc:
+                failed.append(f"{teacher}: {exc}")
+                continue
             if run.outcome == SyncRun.Outcome.SUCCESS:
                 synced += 1
             else:
@@ -362,6 +365,10 @@ class SyncFailureDisplay:
     def problem(self, obj):
         return failure_explain(obj.error)
 
+    @admin.display(description=_("teacher or district"))
+    def synced(self, obj):
+        return obj.teacher or obj.district
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
         return [*fieldsets, self.TECHNICAL] if obj is not None and obj.error else fieldsets
@@ -369,13 +376,22 @@ class SyncFailureDisplay:
 
 @admin.register(SyncRun)
 class SyncRunAdmin(SyncFailureDisplay, admin.ModelAdmin):
-    list_display = ("started_at", "teacher", "trigger", "outcome", "changes", "problem")
-    list_filter = ("outcome", "trigger", "started_at")
-    search_fields = ("teacher__first_name", "teacher__last_name", "teacher__clever_id", "error")
-    list_select_related = ("teacher",)
+    list_display = ("started_at", "synced", "mode", "trigger", "outcome", "changes", "problem")
+    list_filter = ("outcome", "mode", "trigger", "started_at")
+    search_fields = (
+        "teacher__first_name",
+        "teacher__last_name",
+        "teacher__clever_id",
+        "district__name",
+        "district__district_id",
+        "error",
+    )
+    list_select_related = ("teacher", "district")
     date_hierarchy = "started_at"
     readonly_fields = (
         "teacher",
+        "district",
+        "mode",
         "requested_by",
         "trigger",
         "outcome",
@@ -383,16 +399,21 @@ class SyncRunAdmin(SyncFailureDisplay, admin.ModelAdmin):
         "message",
         "started_at",
         "finished_at",
+        "records",
         "created",
         "updated",
         "removed",
         "restored",
         "http_calls",
+        "note",
         "error",
     )
     fieldsets = (
-        (None, {"fields": ("teacher", "trigger", "requested_by", "outcome", "problem", "message")}),
-        (_("What changed"), {"fields": ("created", "updated", "removed", "restored")}),
+        (
+            None,
+            {"fields": ("teacher", "district", "mode", "trigger", "requested_by", "outcome", "problem", "message")},
+        ),
+        (_("What changed"), {"fields": ("records", "created", "updated", "removed", "restored", "note")}),
         (_("Timing"), {"fields": ("started_at", "finished_at", "http_calls")}),
     )
 
@@ -417,14 +438,23 @@ class SyncRunAdmin(SyncFailureDisplay, admin.ModelAdmin):
 class SyncJobAdmin(SyncFailureDisplay, admin.ModelAdmin):
     """Background syncs: what is queued, running, retried or failed, and why."""
 
-    list_display = ("requested_at", "teacher", "trigger", "status", "attempt", "run_after", "problem")
+    list_display = ("requested_at", "synced", "trigger", "status", "attempt", "run_after", "problem")
     list_filter = ("status", "trigger", "requested_at")
-    search_fields = ("teacher__first_name", "teacher__last_name", "teacher__clever_id", "error", "task_id")
-    list_select_related = ("teacher",)
+    search_fields = (
+        "teacher__first_name",
+        "teacher__last_name",
+        "teacher__clever_id",
+        "district__district_id",
+        "error",
+        "task_id",
+    )
+    list_select_related = ("teacher", "district")
     date_hierarchy = "requested_at"
     change_list_template = "admin/rosters/syncjob/change_list.html"
     readonly_fields = (
         "teacher",
+        "district",
+        "mode",
         "requested_by",
         "trigger",
         "status",
@@ -441,7 +471,10 @@ class SyncJobAdmin(SyncFailureDisplay, admin.ModelAdmin):
         "error",
     )
     fieldsets = (
-        (None, {"fields": ("teacher", "trigger", "requested_by", "status", "problem", "last_run")}),
+        (
+            None,
+            {"fields": ("teacher", "district", "mode", "trigger", "requested_by", "status", "problem", "last_run")},
+        ),
         (
             _("Attempts"),
             {
@@ -474,30 +507,135 @@ class DistrictTokenForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_("The district-app token from the Clever dashboard. It is stored encrypted and never shown."),
+        help_text=_(
+            "The district-app token from the Clever dashboard. It is stored encrypted and never shown. "
+            "A new token reconnects a disconnected district."
+        ),
     )
 
     class Meta:
         model = DistrictToken
-        fields = ("district_id", "name", "token")
+        fields = ("district_id", "name", "token", "sync_mode")
 
     def clean_token(self):
         token = self.cleaned_data["token"]
         if not token and not (self.instance.pk and self.instance.token):
             raise forms.ValidationError(_("Enter the district's token."))
+        self.token_entered = bool(token)
         return token or self.instance.token
 
 
 @admin.register(DistrictToken)
 class DistrictTokenAdmin(admin.ModelAdmin):
+    """Districts that share the app: their token's status, where their sync stands, and Sync now."""
+
     form = DistrictTokenForm
-    list_display = ("__str__", "district_id", "has_token", "updated_at")
+    list_display = (
+        "__str__",
+        "district_id",
+        "status",
+        "sync_mode",
+        "last_full_sync_at",
+        "last_incremental_sync_at",
+        "last_event_id",
+        "last_counts",
+        "has_token",
+    )
+    list_filter = ("status", "sync_mode")
+    list_select_related = ("last_run",)
     search_fields = ("district_id", "name")
     change_list_template = "admin/rosters/districttoken/change_list.html"
+    sync_fields = (
+        "last_full_sync_at",
+        "last_incremental_sync_at",
+        "last_event_id",
+        "event_position_known",
+        "last_run",
+        "last_counts",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("status", "disconnected_at", *sync_fields)
+    fieldsets = (
+        (None, {"fields": ("district_id", "name", "token", "sync_mode")}),
+        (_("Connection"), {"fields": ("status", "disconnected_at")}),
+        (_("Sync"), {"fields": sync_fields}),
+    )
+    actions = ("sync_now",)
 
     @admin.display(description=_("token"), boolean=True)
     def has_token(self, obj):
         return bool(obj.token)
+
+    @admin.display(description=_("last sync"))
+    def last_counts(self, obj):
+        run = obj.last_run
+        if run is None:
+            return "—"
+        return _(
+            "%(outcome)s: %(records)d read, %(created)d created, %(updated)d updated, %(removed)d removed, "
+            "%(restored)d restored, %(calls)d Clever calls"
+        ) % {
+            "outcome": run.get_outcome_display(),
+            "records": run.records,
+            "created": run.created,
+            "updated": run.updated,
+            "removed": run.removed,
+            "restored": run.restored,
+            "calls": run.http_calls,
+        }
+
+    def save_model(self, request, obj, form, change):
+        districts.district_token_save(
+            district=obj,
+            token_changed=getattr(form, "token_entered", False),
+            actor=districts.Actor(user=request.user, request=request),
+        )
+
+    @admin.action(description=_("Sync now (whole district, as a background job)"), permissions=["change"])
+    def sync_now(self, request, queryset):
+        connected = [district for district in queryset if district.is_connected]
+        for district in queryset:
+            if not district.is_connected:
+                self.message_user(
+                    request,
+                    _("%(district)s is disconnected: Clever refused its token. Import or enter a new token first.")
+                    % {"district": district},
+                    messages.ERROR,
+                )
+        if not connected:
+            return
+        queued = jobs.district_jobs_enqueue(
+            districts=connected, trigger=SyncRun.Trigger.ADMIN, requested_by=request.user
+        )
+        if jobs.sync_jobs_run_inline():
+            # The immediate backend ran each job here: say how each ended.
+            for job in SyncJob.objects.filter(pk__in=[job.pk for job in queued]).select_related(
+                "district", "last_run"
+            ):
+                run = job.last_run
+                if job.status == SyncJob.Status.SUCCEEDED and run is not None:
+                    changes = run.created + run.updated + run.removed + run.restored
+                    text = _("Synced %(district)s: %(records)d records read, %(changes)d changes.") % {
+                        "district": job.district,
+                        "records": run.records,
+                        "changes": changes,
+                    }
+                    self.message_user(request, text, messages.SUCCESS)
+                else:
+                    text = _("Sync of %(district)s failed: %(error)s") % {"district": job.district, "error": job.error}
+                    self.message_user(request, text, messages.ERROR)
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "Queued a sync of %d district; its status shows under Sync jobs.",
+                "Queued a sync of %d districts; their status shows under Sync jobs.",
+                len(queued),
+            )
+            % len(queued),
+            messages.SUCCESS,
+        )
 
     def get_urls(self):
         urls = [
@@ -516,7 +654,7 @@ class DistrictTokenAdmin(admin.ModelAdmin):
             self.message_user(request, _("You may not add or change district tokens."), messages.ERROR)
         else:
             try:
-                created, updated = services.district_tokens_import()
+                imported = services.district_tokens_import(actor=districts.Actor(user=request.user, request=request))
             except clever.CleverError as exc:
                 self.message_user(
                     request,
@@ -524,12 +662,15 @@ class DistrictTokenAdmin(admin.ModelAdmin):
                     messages.ERROR,
                 )
             else:
-                self.message_user(
-                    request,
-                    _("Imported from Clever: %(created)d new, %(updated)d updated.")
-                    % {"created": created, "updated": updated},
-                    messages.SUCCESS,
-                )
+                message = _("Imported from Clever: %(created)d new, %(updated)d updated.") % {
+                    "created": imported.created,
+                    "updated": imported.updated,
+                }
+                if imported.reconnected:
+                    message += " " + _("%(count)d disconnected district(s) connected again.") % {
+                        "count": imported.reconnected
+                    }
+                self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:rosters_districttoken_changelist"))
 
 

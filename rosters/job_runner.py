@@ -3,7 +3,7 @@ The life of a `SyncJob` once asked for: queued, claimed, attempted, then finishe
 or deferred; and run again when its worker dies. The one writer of SyncJob rows (their
 deletion too, when the data policy says so), and of our changes to django-tasks-db's rows.
 
-What a job guarantees (idempotent, one teacher at a time, retried when it can help, run
+What a job guarantees (idempotent, one teacher or district at a time, retried when it can help, run
 again when its worker dies) and the settings that tune it: docs/workers.md.
 
 Each state change is a compare-and-set on the job's row, so two deliveries of one task,
@@ -30,7 +30,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import clever, services
-from .models import SyncJob, SyncRun, Teacher
+from .models import DistrictToken, SyncJob, SyncRun, Teacher
 from .throttle import RateBudgetThrottle
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 # Worth another attempt: Clever may answer next time, a deadlock or lost connection passes.
 TRANSIENT_ERRORS = (clever.CleverUnavailable, clever.CleverBadResponse, OperationalError, InterfaceError)
 RETRY_DELAY_CAP = 30 * 60.0  # seconds; the doubling stops here
-BUSY_DELAY = 15.0  # seconds before looking again when another job is syncing the teacher
+BUSY_DELAY = 15.0  # seconds before looking again when another job is syncing the teacher or district
 # Deferrals (rate limit, teacher busy) are not failures, but a job is not deferred forever.
 MAX_DEFERRALS = 20
 LOGIN_PRIORITY = 10  # a teacher waiting on My classes goes ahead of the nightly fan-out
@@ -54,12 +54,22 @@ class WorkerLost(Exception):
 # --- Queue ---------------------------------------------------------------------------------
 
 
-def sync_job_create(*, task: Task, teacher: Teacher, trigger: str, requested_by=None) -> SyncJob:
-    """Create a job and enqueue its first attempt as `task`; return the job.
+def sync_job_create(
+    *,
+    task: Task,
+    trigger: str,
+    teacher: Teacher | None = None,
+    district: DistrictToken | None = None,
+    mode: str = "",
+    requested_by=None,
+) -> SyncJob:
+    """Create a job for a teacher or a whole district and enqueue its first attempt as `task`; return the job.
 
     With a backend that runs tasks at once (the immediate one), the job has run by now.
     """
-    job = SyncJob.objects.create(teacher=teacher, trigger=trigger, requested_by=requested_by)
+    job = SyncJob.objects.create(
+        teacher=teacher, district=district, mode=mode, trigger=trigger, requested_by=requested_by
+    )
     _task_for(task, job).enqueue(job_id=job.pk)
     return job
 
@@ -85,9 +95,9 @@ def sync_job_run(*, job_id: int, task_id: str, task: Task) -> str:
     """
     if backend_defers(task):
         _recover_if_due(task)
-    job = SyncJob.objects.select_related("teacher", "requested_by").filter(pk=job_id).first()
+    job = SyncJob.objects.select_related("teacher", "district", "requested_by").filter(pk=job_id).first()
     if job is None:
-        logger.info("Sync job %s no longer exists (its teacher was deleted?)", job_id)
+        logger.info("Sync job %s no longer exists (its teacher or district was deleted?)", job_id)
         return "missing"
     if job.status != SyncJob.Status.QUEUED:
         return job.status  # already claimed by another task: nothing to do
@@ -96,11 +106,12 @@ def sync_job_run(*, job_id: int, task_id: str, task: Task) -> str:
         return SyncJob.Status.SKIPPED
 
     claimed = _claim(job, task_id, task)
-    if claimed is None:  # another job is syncing this teacher right now
+    if claimed is None:  # another job is syncing this teacher (or district) right now
+        busy = f"Another sync of this {'district' if job.district_id else 'teacher'} was running."
         if not backend_defers(task):
-            _close_queued(job, status=SyncJob.Status.SKIPPED, error="Another sync of this teacher was running.")
+            _close_queued(job, status=SyncJob.Status.SKIPPED, error=busy)
             return SyncJob.Status.SKIPPED
-        return _defer_queued(job, task, delay=BUSY_DELAY, error="Another sync of this teacher was running.")
+        return _defer_queued(job, task, delay=BUSY_DELAY, error=busy)
     if not claimed:
         return job.status  # another task claimed it a moment ago
 
@@ -114,13 +125,14 @@ def sync_job_run(*, job_id: int, task_id: str, task: Task) -> str:
 
 
 def _synced_since_requested(job: SyncJob) -> bool:
+    subject = {"district_id": job.district_id} if job.district_id else {"teacher_id": job.teacher_id}
     return SyncRun.objects.filter(
-        teacher_id=job.teacher_id, outcome=SyncRun.Outcome.SUCCESS, started_at__gte=job.requested_at
+        **subject, outcome=SyncRun.Outcome.SUCCESS, started_at__gte=job.requested_at
     ).exists()
 
 
 def _claim(job: SyncJob, task_id: str, task: Task) -> bool | None:
-    """Mark the job running for this task. None: another job of the teacher is running."""
+    """Mark the job running for this task. None: another job of the teacher (or district) is running."""
     for _ in range(2):
         now = timezone.now()
         try:
@@ -134,7 +146,7 @@ def _claim(job: SyncJob, task_id: str, task: Task) -> bool | None:
                 )
         except IntegrityError:
             # The running one may belong to a dead worker: recover it, then try once more.
-            if not sync_jobs_recover(task=task, teacher=job.teacher):
+            if not sync_jobs_recover(task=task, teacher=job.teacher, district=job.district):
                 return None
             continue
         job.status, job.task_id, job.started_at, job.heartbeat_at = SyncJob.Status.RUNNING, task_id[:64], now, now
@@ -143,8 +155,19 @@ def _claim(job: SyncJob, task_id: str, task: Task) -> bool | None:
 
 
 def _attempt(job: SyncJob) -> tuple[SyncRun | None, BaseException | None]:
-    """Sync the job's teacher once; return the SyncRun (None if none started) and what failed it."""
+    """Sync the job's teacher or district once; return the SyncRun (None if none started) and what failed it."""
     try:
+        if job.district_id:
+            # One district token, shared by every worker through its rate budget.
+            with RateBudgetThrottle(token=job.district.token) as throttle:
+                attempt = services.district_sync_attempt(
+                    district=job.district,
+                    trigger=job.trigger,
+                    mode=job.mode,
+                    requested_by=job.requested_by,
+                    throttle=throttle,
+                )
+            return attempt.run, attempt.error
         credentials = sync_job_credentials(job=job)
         with RateBudgetThrottle(token=credentials.token) as throttle:
             attempt = services.roster_sync_attempt(
@@ -155,7 +178,7 @@ def _attempt(job: SyncJob) -> tuple[SyncRun | None, BaseException | None]:
                 throttle=throttle,
             )
         return attempt.run, attempt.error
-    except Exception as exc:  # NeedsFreshLogin, or the database failing before the sync began
+    except Exception as exc:  # NeedsFreshLogin, DistrictDisconnected, or the database failing before the sync began
         return None, exc
 
 
@@ -204,6 +227,8 @@ def _describe(error: BaseException) -> str:
         return error.describe()
     if isinstance(error, services.NeedsFreshLogin):
         return "NeedsFreshLogin: no district token and no working teacher token; the teacher must log in again."
+    if isinstance(error, services.DistrictDisconnected):
+        return f"DistrictDisconnected: {error}"
     return f"{type(error).__name__}: {error}"[:500]
 
 
@@ -231,7 +256,7 @@ def _close_running(job: SyncJob, *, task_id: str, status: str, run: SyncRun | No
     if not SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING, task_id=task_id[:64]).update(**fields):
         logger.warning("Sync job %s was taken over while task %s ran it; leaving it as it is", job.pk, task_id)
     if status == SyncJob.Status.FAILED:
-        logger.warning("Sync job %s for teacher %s failed: %s", job.pk, job.teacher_id, error)
+        logger.warning("Sync job %s (%s) failed: %s", job.pk, job, error)
     job.status = status
 
 
@@ -337,7 +362,9 @@ def _recover_if_due(task: Task) -> None:
         logger.exception("Looking for sync jobs of dead workers failed")
 
 
-def sync_jobs_recover(*, task: Task, teacher: Teacher | None = None) -> list[SyncJob]:
+def sync_jobs_recover(
+    *, task: Task, teacher: Teacher | None = None, district: DistrictToken | None = None
+) -> list[SyncJob]:
     """Run again the jobs whose worker died (running, silent for ROSTER_JOB_STALE_AFTER s); return them.
 
     Each goes back in the queue as a new attempt, or fails once it used its attempts
@@ -345,9 +372,13 @@ def sync_jobs_recover(*, task: Task, teacher: Teacher | None = None) -> list[Syn
     which django-tasks-db would show RUNNING forever, is marked failed.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.ROSTER_JOB_STALE_AFTER)
-    stale = SyncJob.objects.filter(status=SyncJob.Status.RUNNING, heartbeat_at__lt=cutoff).select_related("teacher")
+    stale = SyncJob.objects.filter(status=SyncJob.Status.RUNNING, heartbeat_at__lt=cutoff).select_related(
+        "teacher", "district"
+    )
     if teacher is not None:
         stale = stale.filter(teacher=teacher)
+    if district is not None:
+        stale = stale.filter(district=district)
     recovered = []
     for job in stale:
         # Compare-and-set on the heartbeat we read: a beat or another sweeper since wins.

@@ -1,11 +1,13 @@
 """
 Roster syncs as background jobs: where the rest of the product asks for them, and the
-policy of whether a login's sync runs inline or as a job.
+policy of whether a login's sync runs inline, as a job, or not at all (a district synced
+moments ago already holds the teacher's classes).
 
-`sync_rosters` and the login adapter call these; the task a worker runs is
-`rosters.tasks.sync_teacher_job`, and what happens to a job from then on is
-`rosters.job_runner`. With the immediate task backend (the default) a job runs inside
-the call that enqueues it, so nothing here may hold a transaction open around one.
+`sync_rosters`, the admin and the login adapter call these; the task a worker runs is
+`rosters.tasks.sync_teacher_job` (a teacher's job and a district's alike), and what
+happens to a job from then on is `rosters.job_runner`. With the immediate task backend
+(the default) a job runs inside the call that enqueues it, so nothing here may hold a
+transaction open around one.
 Workers, their settings and what a job guarantees: docs/workers.md.
 """
 
@@ -13,17 +15,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from . import job_runner, services, tasks
 from .job_runner import WorkerLost
-from .models import SyncJob, SyncRun, Teacher
+from .models import DistrictToken, SyncJob, SyncRun, Teacher
 from .teachers import teacher_token_save
 
 __all__ = [
     "WorkerLost",
+    "district_jobs_enqueue",
+    "district_sync_is_fresh",
     "sync_job_enqueue",
     "sync_jobs_enqueue",
     "sync_jobs_recover",
@@ -69,6 +75,25 @@ def sync_jobs_enqueue(*, teachers: Iterable[Teacher], trigger: str, requested_by
     return jobs
 
 
+def district_jobs_enqueue(
+    *, districts: Iterable[DistrictToken], trigger: str, mode: str = "", requested_by=None
+) -> list[SyncJob]:
+    """Queue one background sync per district (the whole district with its token); return the jobs.
+
+    Each job's requests go through its token's rate budget, as teachers' jobs do.
+    """
+    task = tasks.sync_teacher_job
+    jobs = []
+    for district in districts:
+        create = {"task": task, "district": district, "trigger": trigger, "mode": mode, "requested_by": requested_by}
+        if job_runner.backend_defers(task):
+            with transaction.atomic():
+                jobs.append(job_runner.sync_job_create(**create))
+        else:
+            jobs.append(job_runner.sync_job_create(**create))  # runs here, HTTP included: no transaction around it
+    return jobs
+
+
 def sync_jobs_run_inline() -> bool:
     """Say whether jobs run inline where they are enqueued (the immediate backend), not on workers."""
     return not job_runner.backend_defers(tasks.sync_teacher_job)
@@ -79,6 +104,21 @@ def sync_jobs_recover(*, teacher: Teacher | None = None) -> list[SyncJob]:
     return job_runner.sync_jobs_recover(task=tasks.sync_teacher_job, teacher=teacher)
 
 
+def district_sync_is_fresh(*, teacher: Teacher) -> bool:
+    """Say whether the teacher's district was synced within ROSTER_DISTRICT_FRESH_MINUTES with them in it.
+
+    A teacher whose row is newer than that sync (Clever shared them since) is not in it.
+    """
+    minutes = settings.ROSTER_DISTRICT_FRESH_MINUTES
+    if minutes <= 0 or not teacher.district_id:
+        return False
+    district = DistrictToken.objects.filter(district_id=teacher.district_id).first()
+    if district is None or not district.is_connected or district.last_synced_at is None:
+        return False
+    synced_at = district.last_synced_at
+    return teacher.created_at <= synced_at and timezone.now() - synced_at <= timedelta(minutes=minutes)
+
+
 def teacher_login_sync(*, teacher: Teacher, token: str) -> SyncRun | None:
     """Keep the teacher's fresh Clever token and sync their roster with it; run right after a Clever login.
 
@@ -86,8 +126,15 @@ def teacher_login_sync(*, teacher: Teacher, token: str) -> SyncRun | None:
     returns the SyncRun, whose outcome tells whether the classes could be updated (My
     classes says so). With ROSTER_LOGIN_SYNC = "background" the sync is a job instead
     (My classes says "updating" until it is done) and this returns None: no sync ran yet.
+    A teacher whose district was synced within ROSTER_DISTRICT_FRESH_MINUTES finds their
+    classes there already: no sync runs (None), and the district's own syncs keep it current.
     """
     teacher_token_save(teacher=teacher, token=token)
+    try:
+        if district_sync_is_fresh(teacher=teacher):
+            return None
+    except Exception:
+        logger.exception("Could not tell whether the district of teacher %s is fresh", teacher.pk)
     if settings.ROSTER_LOGIN_SYNC == "background":
         try:
             sync_job_enqueue(teacher=teacher, trigger=SyncRun.Trigger.LOGIN, requested_by=teacher.user)

@@ -5,8 +5,8 @@ Every synced model has a local primary key plus a unique `clever_id`, so
 upserts are keyed on Clever's id and races are settled by the database.
 Clever owns these rows, and each table has one writer: Teacher `rosters.teachers`;
 Section, Student, SectionTeacher and Enrollment `rosters.sync.rows`; SyncRun
-`rosters.services`; SyncJob `rosters.job_runner`; RateBudget `rosters.throttle`
-(docs/architecture.md).
+`rosters.services`; DistrictToken `rosters.districts`; SyncJob `rosters.job_runner`;
+RateBudget `rosters.throttle` (docs/architecture.md).
 """
 
 from django.conf import settings
@@ -154,6 +154,8 @@ class Enrollment(models.Model):
 
 
 class SyncRun(models.Model):
+    """One sync as it ran: of a teacher's roster, or of a whole district (full or from events)."""
+
     class Trigger(models.TextChoices):
         LOGIN = "login", _("Login")
         BUTTON = "button", _("Sync now button")
@@ -165,7 +167,22 @@ class SyncRun(models.Model):
         SUCCESS = "success", _("Succeeded")
         FAILED = "failed", _("Failed")
 
-    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="sync_runs")
+    class Mode(models.TextChoices):
+        TEACHER = "teacher", _("One teacher")
+        FULL = "full", _("District, full")
+        EVENTS = "events", _("District, from events")
+
+    # A teacher's sync has a teacher, a district sync a district; never both, never neither.
+    teacher = models.ForeignKey(Teacher, null=True, blank=True, on_delete=models.CASCADE, related_name="sync_runs")
+    district = models.ForeignKey(
+        "DistrictToken",
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sync_runs",
+    )
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.TEACHER)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -178,6 +195,10 @@ class SyncRun(models.Model):
     removed = models.PositiveIntegerField(_("removed"), default=0)
     restored = models.PositiveIntegerField(_("restored"), default=0)
     http_calls = models.PositiveIntegerField(_("HTTP calls"), default=0)
+    # District syncs: records (full) or events (incremental) read from Clever.
+    records = models.PositiveIntegerField(_("records read"), default=0)
+    # How a district sync went, for staff: a fallback to a full sync and why, events skipped.
+    note = models.TextField(_("note"), blank=True)
     # What went wrong: `error` for staff (the kind of failure and Clever's own words),
     # `message` for the teacher. Neither ever holds a token.
     error = models.TextField(_("error"), blank=True)
@@ -187,14 +208,25 @@ class SyncRun(models.Model):
         verbose_name = _("sync run")
         verbose_name_plural = _("sync runs")
         ordering = ["-started_at", "-pk"]
-        indexes = [models.Index(fields=["teacher", "-started_at"])]
+        indexes = [models.Index(fields=["teacher", "-started_at"]), models.Index(fields=["district", "-started_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(teacher__isnull=False, district__isnull=True)
+                | models.Q(teacher__isnull=True, district__isnull=False),
+                name="rosters_syncrun_teacher_or_district",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.teacher} · {self.get_trigger_display()} · {self.get_outcome_display()}"
+        return f"{self.teacher or self.district} · {self.get_trigger_display()} · {self.get_outcome_display()}"
 
 
 class DistrictToken(models.Model):
-    """A district-app token that staff enter so syncs can run without a teacher's login."""
+    """A district that shares the app: its district-app token, and where its district-wide sync stands.
+
+    Written by `rosters.districts` only (imports, staff entering a token, disconnects, the
+    district engine's state). docs/district-sync.md says what each field means to staff.
+    """
 
     class Status(models.TextChoices):
         CONNECTED = "connected", _("Connected")
@@ -202,25 +234,59 @@ class DistrictToken(models.Model):
         # and its data is purged after DATA_RETENTION_DISCONNECTED_DAYS unless it reconnects.
         DISCONNECTED = "disconnected", _("Disconnected")
 
+    class SyncMode(models.TextChoices):
+        FULL = "full", _("Full")
+        EVENTS = "events", _("Events (only what changed)")
+
     district_id = models.CharField(_("district ID"), max_length=64, unique=True)
     name = models.CharField(_("district name"), max_length=255, blank=True)
     token = EncryptedTextField(_("token"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CONNECTED)
     disconnected_at = models.DateTimeField(_("disconnected"), null=True, blank=True)
+    sync_mode = models.CharField(
+        _("sync mode"),
+        max_length=16,
+        choices=SyncMode.choices,
+        default=SyncMode.FULL,
+        help_text=_(
+            "Full reads the whole district each time. Events reads only what changed, from Clever's Events API: "
+            "turn events on in Clever's dashboard first (Settings > Integrations > Enable events). A sync falls "
+            "back to a full one when Clever cannot give what changed."
+        ),
+    )
+    last_full_sync_at = models.DateTimeField(_("last full sync"), null=True, blank=True)
+    last_incremental_sync_at = models.DateTimeField(_("last incremental sync"), null=True, blank=True)
+    # Where the district's event feed stood when the roster was last brought up to date:
+    # the next incremental sync reads the events after it. Known with an empty id: the feed
+    # had no event yet (every event it has later is new).
+    last_event_id = models.CharField(_("last event ID"), max_length=64, blank=True)
+    event_position_known = models.BooleanField(_("event position known"), default=False)
+    last_run = models.ForeignKey(
+        "SyncRun", verbose_name=_("last sync"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        verbose_name = _("district token")
-        verbose_name_plural = _("district tokens")
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
         ordering = ["name", "district_id"]
 
     def __str__(self):
         return self.name or self.district_id
 
+    @property
+    def is_connected(self) -> bool:
+        return self.status == self.Status.CONNECTED
+
+    @property
+    def last_synced_at(self):
+        """When the district's roster was last brought up to date (full or incremental), or None."""
+        return max(filter(None, (self.last_full_sync_at, self.last_incremental_sync_at)), default=None)
+
 
 class SyncJob(models.Model):
-    """One background re-sync of a teacher (a fleet job): queued, run, retried, finished.
+    """One background re-sync of a teacher or of a whole district (a fleet job): queued, run, retried, finished.
 
     Every attempt is a task on Django's tasks API (`rosters.tasks`, which runs it through
     `rosters.job_runner`), and every attempt that reaches Clever writes its own SyncRun.
@@ -238,8 +304,14 @@ class SyncJob(models.Model):
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
-    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="sync_jobs")
+    # A teacher's job has a teacher, a district's job a district; never both, never neither.
+    teacher = models.ForeignKey(Teacher, null=True, blank=True, on_delete=models.CASCADE, related_name="sync_jobs")
+    district = models.ForeignKey(
+        DistrictToken, verbose_name=_("district"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     trigger = models.CharField(_("trigger"), max_length=16, choices=SyncRun.Trigger.choices)
+    # A district's job: "full" or "events" forces that kind of sync; "" follows the district's sync mode.
+    mode = models.CharField(_("mode"), max_length=16, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -274,10 +346,21 @@ class SyncJob(models.Model):
             models.UniqueConstraint(
                 fields=["teacher"], condition=models.Q(status="running"), name="rosters_syncjob_one_running"
             ),
+            # Nor one district.
+            models.UniqueConstraint(
+                fields=["district"],
+                condition=models.Q(status="running"),
+                name="rosters_syncjob_one_running_district",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(teacher__isnull=False, district__isnull=True)
+                | models.Q(teacher__isnull=True, district__isnull=False),
+                name="rosters_syncjob_teacher_or_district",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.teacher} · {self.get_trigger_display()} · {self.get_status_display()}"
+        return f"{self.teacher or self.district} · {self.get_trigger_display()} · {self.get_status_display()}"
 
 
 class RateBudget(models.Model):

@@ -6,6 +6,7 @@ people expect names sorted on every database (rosters.names).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from . import names
 from .models import DistrictToken, Enrollment, RateBudget, Section, SectionTeacher, Student, SyncJob, SyncRun, Teacher
+from .upserts import chunks, pks_by_clever_id
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,45 @@ def teacher_sync_pending(*, teacher: Teacher, now: datetime | None = None) -> bo
         Q(status=SyncJob.Status.QUEUED) | Q(status=SyncJob.Status.RUNNING, heartbeat_at__gte=alive),
         teacher=teacher,
     ).exists()
+
+
+def teacher_district(*, teacher: Teacher) -> DistrictToken | None:
+    """Return the district the teacher's classes sync with (its token and sync state), or None."""
+    if not teacher.district_id:
+        return None
+    return DistrictToken.objects.filter(district_id=teacher.district_id).first()
+
+
+def teacher_roster_updated_at(*, teacher: Teacher, district: DistrictToken | None):
+    """Return when the teacher's classes were last brought up to date from Clever (their sync or their district's)."""
+    return max(filter(None, (teacher.last_synced_at, district.last_synced_at if district else None)), default=None)
+
+
+def district_section_pks(*, district_id: str) -> set[int]:
+    """Return the primary keys of every section we hold for this Clever district."""
+    if not district_id:
+        raise ValueError("a district id is required")  # "" would be every Library section
+    return set(Section.objects.filter(district_id=district_id).values_list("pk", flat=True))
+
+
+def teachers_known(*, clever_ids: Iterable[str]) -> set[str]:
+    """Return which of these Clever teacher ids have a Teacher row."""
+    return set(pks_by_clever_id(Teacher, clever_ids))
+
+
+def students_known(*, clever_ids: Iterable[str]) -> set[str]:
+    """Return which of these Clever student ids have a Student row."""
+    return set(pks_by_clever_id(Student, clever_ids))
+
+
+def school_names(*, school_ids: Iterable[str]) -> dict[str, str]:
+    """Return school id -> name for the schools whose name a Teacher row already shows."""
+    found = {}
+    for part in chunks(sorted(set(school_ids))):
+        found.update(
+            Teacher.objects.filter(school_id__in=part).exclude(school_name="").values_list("school_id", "school_name")
+        )
+    return found
 
 
 # --- What a teacher's deletion and the data policy remove (docs/privacy.md) ------------------

@@ -2,13 +2,15 @@
 Roster sync entry points: how a sync is asked for, with which credentials, and what it left.
 
 Every sync the product runs starts here (My classes' button, the admin, `sync_rosters`,
-a login, a background job): these functions choose the credentials, run the engine
-(`rosters.sync`), and record a `SyncRun` (the one writer of that table) that says how it
-ended, so a failure is reported, never raised at a teacher. District-app tokens are
-imported here too (the one writer of DistrictToken rows besides the admin's form), and
-both tables' rows deleted when the data policy says so (docs/privacy.md).
+a login, a background job): these functions choose the credentials, run an engine
+(`rosters.sync.teacher` for one teacher, `rosters.sync.district` for a whole district,
+full or from Clever's events), and record a `SyncRun` (the one writer of that table) that
+says how it ended, so a failure is reported, never raised at a teacher. A district-app
+token Clever refuses (401) marks its district disconnected, and the syncs that would use
+it stop. District-app tokens are imported from Clever here (stored by `rosters.districts`), and sync
+runs and district rows are deleted here when the data policy says so (docs/privacy.md).
 Whether a login's sync runs inline or as a job is the jobs' decision (`rosters.jobs`).
-See docs/architecture.md.
+See docs/architecture.md and docs/district-sync.md.
 """
 
 from __future__ import annotations
@@ -22,9 +24,20 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from . import clever
+from . import clever, districts
+from .districts import Actor, TokensImported
 from .models import DistrictToken, SyncJob, SyncRun, Teacher
+from .sync.district import (
+    DistrictFetch,
+    EventPosition,
+    EventsUnavailable,
+    district_apply,
+    district_client,
+    district_events_fetch,
+    district_snapshot_fetch,
+)
 from .sync.rows import SyncCounts
 from .sync.teacher import roster_apply, roster_fetch
 from .teachers import teacher_token_forget
@@ -32,10 +45,16 @@ from .teachers import teacher_token_forget
 logger = logging.getLogger(__name__)
 
 
+DISTRICT_DISCONNECTED_MESSAGE = gettext_lazy(
+    "Your district has disconnected this app in Clever, so your classes can no longer be updated from Clever."
+)
+
+
 @dataclass(frozen=True)
 class SyncCredentials:
     token: str = field(repr=False)
     paginate: bool  # district-app tokens page; user tokens cannot
+    district_pk: int | None = None  # the DistrictToken the token is, to mark it disconnected on a 401
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,21 @@ class SyncTooSoon(Exception):
         super().__init__(f"synced less than {settings.ROSTER_SYNC_NOW_INTERVAL}s ago; wait {wait}s")
 
 
+class DistrictDisconnected(Exception):
+    """The district disconnected the app in Clever (its token was refused): its syncs stop until a new token."""
+
+    user_message = DISTRICT_DISCONNECTED_MESSAGE
+
+    def __init__(self, district: DistrictToken):
+        self.district = district
+        super().__init__(
+            f"District {district.district_id} is disconnected (since {district.disconnected_at:%Y-%m-%d %H:%M} UTC): "
+            "Clever refused its token. Import a new token (sync_rosters --import-tokens, or the admin) to reconnect."
+            if district.disconnected_at
+            else f"District {district.district_id} is disconnected: Clever refused its token."
+        )
+
+
 # --- Credentials ----------------------------------------------------------------------------
 
 
@@ -65,22 +99,32 @@ def teacher_sync_credentials(*, teacher: Teacher) -> SyncCredentials:
     """Return the credentials a sync outside a login uses, or raise NeedsFreshLogin.
 
     A district-app token staff entered for the teacher's district comes first;
-    otherwise the teacher's last Clever token, while it still works.
+    otherwise the teacher's last Clever token, while it still works. Raise
+    DistrictDisconnected when the district disconnected the app.
     """
-    if teacher.district_id:
-        district_token = DistrictToken.objects.filter(district_id=teacher.district_id).first()
-        if district_token and district_token.token:
-            return SyncCredentials(token=district_token.token, paginate=True)
+    district = DistrictToken.objects.filter(district_id=teacher.district_id).first() if teacher.district_id else None
+    return _credentials(teacher=teacher, district=district)
+
+
+def _credentials(*, teacher: Teacher, district: DistrictToken | None) -> SyncCredentials:
+    if district is not None and not district.is_connected:
+        raise DistrictDisconnected(district)
+    if district is not None and district.token:
+        return SyncCredentials(token=district.token, paginate=True, district_pk=district.pk)
     if teacher.token:
         return SyncCredentials(token=teacher.token, paginate=False)
     raise NeedsFreshLogin
 
 
-def teacher_can_sync(*, teacher: Teacher) -> bool:
-    """Say whether a sync outside a login has credentials; False: only a fresh Clever login can update them."""
+def teacher_can_sync(*, teacher: Teacher, district: DistrictToken | None) -> bool:
+    """Say whether a sync outside a login has credentials; False: only a fresh Clever login can update them.
+
+    `district`: the teacher's district row as already read (rosters.selectors.teacher_district),
+    or None. False too when that district disconnected the app, which no login can mend.
+    """
     try:
-        teacher_sync_credentials(teacher=teacher)
-    except NeedsFreshLogin:
+        _credentials(teacher=teacher, district=district)
+    except (NeedsFreshLogin, DistrictDisconnected):
         return False
     return True
 
@@ -126,23 +170,18 @@ def roster_sync_attempt(
     try:
         snapshot = roster_fetch(client=client, teacher_clever_id=teacher.clever_id)
         counts = roster_apply(teacher=teacher, snapshot=snapshot)
-    except clever.CleverError as exc:
-        error = exc
-        logger.warning("Roster sync of teacher %s failed: %s", teacher.pk, exc.describe())
-        if isinstance(exc, clever.CleverUnauthorized) and not credentials.paginate:
+    except Exception as exc:
+        error, message = exc, None
+        if isinstance(exc, clever.CleverUnauthorized) and credentials.district_pk is not None:
+            # Clever refused the district's token: the district disconnected the app.
+            districts.district_disconnect(
+                district_pk=credentials.district_pk, refused_token=credentials.token, detail=exc.describe()
+            )
+            message = DISTRICT_DISCONNECTED_MESSAGE
+        elif isinstance(exc, clever.CleverUnauthorized) and not credentials.paginate:
             # The teacher's stored token no longer works: forget it, so we ask for a fresh login.
             teacher_token_forget(teacher=teacher)
-        _finish(run, client, outcome=SyncRun.Outcome.FAILED, error=exc.describe(), message=str(exc.user_message))
-    except Exception as exc:
-        error = exc
-        logger.exception("Roster sync of teacher %s failed unexpectedly", teacher.pk)
-        _finish(
-            run,
-            client,
-            outcome=SyncRun.Outcome.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:500],
-            message=_("Something went wrong while updating your classes. Please try again."),
-        )
+        _fail(run, client, exc, what=f"teacher {teacher.pk}", message=message)
     else:
         _finish(run, client, outcome=SyncRun.Outcome.SUCCESS, counts=counts)
     finally:
@@ -150,13 +189,30 @@ def roster_sync_attempt(
     return SyncAttempt(run=run, error=error)
 
 
-def _finish(run: SyncRun, client, *, outcome, counts: SyncCounts | None = None, error="", message="") -> None:
+def _fail(run: SyncRun, client, exc: Exception, *, what: str, message=None, **fields) -> None:
+    """Record a failed sync: Clever's failures as their kind and words, anything else as ours (logged in full).
+
+    Call it from the `except` block that caught `exc`. `message` replaces the one shown to teachers.
+    """
+    if isinstance(exc, clever.CleverError):
+        logger.warning("Roster sync of %s failed: %s", what, exc.describe())
+        error, message = exc.describe(), message or exc.user_message
+    else:
+        logger.exception("Roster sync of %s failed unexpectedly", what)
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        message = message or _("Something went wrong while updating your classes. Please try again.")
+    _finish(run, client, outcome=SyncRun.Outcome.FAILED, error=error, message=str(message), **fields)
+
+
+def _finish(
+    run: SyncRun, client, *, outcome, counts: SyncCounts | None = None, error="", message="", **fields
+) -> None:
     run.outcome = outcome
     run.finished_at = timezone.now()
     run.http_calls = client.calls
     run.error = error
     run.message = message
-    for name, value in (counts.as_dict() if counts else {}).items():
+    for name, value in ((counts.as_dict() if counts else {}) | fields).items():
         setattr(run, name, value)
     run.save()
 
@@ -169,7 +225,10 @@ def roster_preview(*, teacher: Teacher, credentials: SyncCredentials) -> SyncCou
 
 
 def teacher_sync(*, teacher: Teacher, trigger: str, requested_by=None) -> SyncRun:
-    """Sync a teacher outside a login (button, admin, command); raise NeedsFreshLogin without credentials."""
+    """Sync a teacher outside a login (button, admin, command).
+
+    Raise NeedsFreshLogin without credentials, DistrictDisconnected when their district disconnected the app.
+    """
     credentials = teacher_sync_credentials(teacher=teacher)
     return roster_sync(teacher=teacher, credentials=credentials, trigger=trigger, requested_by=requested_by)
 
@@ -203,10 +262,15 @@ def sync_runs_close_stale(*, teacher: Teacher | None = None, now: datetime | Non
         status=SyncJob.Status.RUNNING,
         heartbeat_at__gte=now - timedelta(seconds=settings.ROSTER_JOB_STALE_AFTER),
     )
-    stale = SyncRun.objects.filter(
-        outcome=SyncRun.Outcome.RUNNING,
-        started_at__lt=now - timedelta(seconds=settings.ROSTER_SYNC_RUN_STALE_AFTER),
-    ).exclude(teacher__in=live_jobs.values("teacher"))
+    # A job is a teacher's or a district's; the other column is NULL, which NOT IN must not see.
+    stale = (
+        SyncRun.objects.filter(
+            outcome=SyncRun.Outcome.RUNNING,
+            started_at__lt=now - timedelta(seconds=settings.ROSTER_SYNC_RUN_STALE_AFTER),
+        )
+        .exclude(teacher__in=live_jobs.filter(teacher__isnull=False).values("teacher"))
+        .exclude(district__in=live_jobs.filter(district__isnull=False).values("district"))
+    )
     if teacher is not None:
         stale = stale.filter(teacher=teacher)
     closed = stale.update(
@@ -220,13 +284,113 @@ def sync_runs_close_stale(*, teacher: Teacher | None = None, now: datetime | Non
     return closed
 
 
-def district_tokens_import() -> tuple[int, int]:
-    """Store the district-app tokens Clever lists for this app; return (created, updated).
+# --- Districts ----------------------------------------------------------------------------------
 
-    Raise a CleverError when Clever cannot list them. A district's name is read
-    with its own token; a failure there leaves the name blank.
+
+def district_sync(
+    *,
+    district: DistrictToken,
+    trigger: str,
+    mode: str = "",
+    requested_by=None,
+    throttle: clever.Throttle | None = None,
+) -> SyncRun:
+    """Sync a whole district with its token, recording a SyncRun; raise DistrictDisconnected, nothing Clever-related.
+
+    `mode` "full" or "events" forces that kind of sync; "" follows the district's
+    `sync_mode`. An incremental sync that cannot be (no position yet, events off, a
+    position Clever no longer has) runs a full one and says so in the SyncRun's note.
     """
-    created = updated = 0
+    return district_sync_attempt(
+        district=district, trigger=trigger, mode=mode, requested_by=requested_by, throttle=throttle
+    ).run
+
+
+def district_sync_attempt(
+    *,
+    district: DistrictToken,
+    trigger: str,
+    mode: str = "",
+    requested_by=None,
+    throttle: clever.Throttle | None = None,
+) -> SyncAttempt:
+    """Run district_sync and also return the exception that failed it, for background jobs that retry."""
+    district = DistrictToken.objects.get(pk=district.pk)  # where its sync stands now, not when it was read
+    if not district.is_connected:
+        raise DistrictDisconnected(district)
+    error = None
+    run = SyncRun.objects.create(district=district, trigger=trigger, requested_by=requested_by, mode=SyncRun.Mode.FULL)
+    client = district_client(token=district.token, throttle=throttle)
+    notes: list[str] = []
+    try:
+        fetched = _district_fetch(client, district, mode=mode, notes=notes)
+        applied = district_apply(district_pk=district.pk, fetched=fetched)
+    except Exception as exc:
+        error, message = exc, None
+        if isinstance(exc, clever.CleverUnauthorized):
+            districts.district_disconnect(district_pk=district.pk, refused_token=district.token, detail=exc.describe())
+            message = DISTRICT_DISCONNECTED_MESSAGE
+            notes.append("Clever refused the district's token: the district is now shown as disconnected.")
+        _fail(run, client, exc, what=f"district {district.district_id}", message=message, note="\n".join(notes))
+    else:
+        notes += fetched.notes
+        if not applied.applied:
+            notes.append("Another sync of this district applied newer changes meanwhile: these were not written.")
+        _finish(
+            run,
+            client,
+            outcome=SyncRun.Outcome.SUCCESS,
+            counts=applied.counts,
+            mode=SyncRun.Mode.FULL if fetched.full else SyncRun.Mode.EVENTS,
+            records=fetched.records,
+            note="\n".join(notes),
+        )
+    finally:
+        client.close()
+        districts.district_last_run_set(district_pk=district.pk, run=run)
+    return SyncAttempt(run=run, error=error)
+
+
+def district_preview(*, district: DistrictToken, mode: str = "") -> tuple[DistrictFetch, SyncCounts, list[str]]:
+    """Return what a district sync would read and change (and its notes), writing nothing.
+
+    Raise DistrictDisconnected, or a CleverError when the fetch fails.
+    """
+    district = DistrictToken.objects.get(pk=district.pk)
+    if not district.is_connected:
+        raise DistrictDisconnected(district)
+    notes: list[str] = []
+    with district_client(token=district.token) as client:
+        fetched = _district_fetch(client, district, mode=mode, notes=notes)
+    applied = district_apply(district_pk=district.pk, fetched=fetched, dry_run=True)
+    return fetched, applied.counts, [*notes, *fetched.notes]
+
+
+def _district_fetch(client, district: DistrictToken, *, mode: str, notes: list[str]) -> DistrictFetch:
+    """Read the district's events when asked for, else (or when they cannot be had) the whole district."""
+    start = EventPosition.of(district)
+    if (mode or district.sync_mode) == DistrictToken.SyncMode.EVENTS:
+        try:
+            return district_events_fetch(
+                client=client,
+                district_id=district.district_id,
+                start=start,
+                positioned_at=district.last_synced_at,
+                now=timezone.now(),
+            )
+        except EventsUnavailable as exc:
+            notes.append(f"Fell back to a full sync: {exc}.")
+    return district_snapshot_fetch(client=client, district_id=district.district_id, start=start)
+
+
+def district_tokens_import(*, actor: Actor) -> TokensImported:
+    """Store the district-app tokens Clever lists for this app; return how many were added, updated, reconnected.
+
+    Raise a CleverError when Clever cannot list them. A district's name is read with
+    its own token; a failure there leaves the name as it was. A district Clever lists is
+    connected again if it was disconnected.
+    """
+    tokens = []
     for info in clever.list_district_tokens():
         name = ""
         try:
@@ -234,14 +398,8 @@ def district_tokens_import() -> tuple[int, int]:
                 name = client.district(info.district_id).name
         except clever.CleverError as exc:
             logger.warning("Could not read the name of district %s: %s", info.district_id, exc.describe())
-        token, was_created = DistrictToken.objects.update_or_create(
-            district_id=info.district_id, defaults={"token": info.access_token}
-        )
-        if name and token.name != name:
-            DistrictToken.objects.filter(pk=token.pk).update(name=name[:255])
-        created += was_created
-        updated += not was_created
-    return created, updated
+        tokens.append((info.district_id, info.access_token, name))
+    return districts.district_tokens_store(tokens=tokens, actor=actor)
 
 
 # --- Deletes the data policy asks for (privacy.services runs them in batches) ----------------

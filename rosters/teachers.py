@@ -6,13 +6,14 @@ provisioning, from /me and the teacher record) and at each roster sync (from the
 and both land here, so which fields are Clever's and how long they may be is written
 once. The rest of a row's life is here too: the user it belongs to (claimed at login),
 the teacher's own token (kept for syncs outside a login, forgotten once Clever refuses
-it), placeholder rows for co-teachers who have not signed in yet, and their deletion
-when the data policy says so (docs/privacy.md).
+it), placeholder rows for co-teachers who have not signed in yet, the rows a district sync
+writes for every teacher of the district, signed in or not, and their deletion when the data
+policy says so (docs/privacy.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from django.db import transaction
@@ -20,7 +21,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import clever
-from .models import Teacher
+from .models import Sharing, Teacher
+from .upserts import SyncCounts, upsert_by_clever_id
 
 # What Clever tells us of a teacher both at login and at a sync.
 PROFILE_FIELDS = ("first_name", "middle_name", "last_name", "email", "title", "district_id", "school_id")
@@ -116,6 +118,42 @@ def teachers_ensure(*, clever_ids: Iterable[str], sharing: str, district_id: str
         )
         pks.update(Teacher.objects.filter(clever_id__in=missing).values_list("clever_id", "pk"))
     return pks
+
+
+def teachers_district_upsert(
+    *, teachers: Iterable[clever.Teacher], school_names: Mapping[str, str], counts: SyncCounts
+) -> dict[str, int]:
+    """Write the profiles a district sync read (rows for those new to us); return clever id -> pk.
+
+    Run by the district engine inside its transaction. A teacher who never signed in gets
+    a row, so their classes are there at their first login; a row's user, sharing and
+    token are left as they are. `school_names`: school id -> name, for each teacher's school.
+    """
+    rows = {
+        teacher.id: _clipped(
+            {
+                "first_name": teacher.first_name,
+                "middle_name": teacher.middle_name,
+                "last_name": teacher.last_name,
+                "email": teacher.email,
+                "title": teacher.title,
+                "district_id": teacher.district_id,
+                "school_id": teacher.school_id,
+                "school_name": school_names.get(teacher.school_id, ""),
+            }
+        )
+        for teacher in teachers
+    }
+    return upsert_by_clever_id(Teacher, rows, counts, insert_only={"sharing": Sharing.DISTRICT})
+
+
+def teachers_school_renamed(*, school_names: Mapping[str, str]) -> None:
+    """Show a school's new name on its teachers' rows (Clever renamed it); one statement per school."""
+    limit = Teacher._meta.get_field("school_name").max_length
+    for school_id, name in sorted(school_names.items()):
+        Teacher.objects.filter(school_id=school_id).exclude(school_name=name[:limit]).update(
+            school_name=name[:limit], updated_at=timezone.now()
+        )
 
 
 def teacher_token_save(*, teacher: Teacher, token: str) -> None:

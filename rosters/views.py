@@ -19,13 +19,32 @@ FILTER_FROM = 30
 def classes(request):
     """My classes: the teacher's sections with subject, grade, co-teachers and student count."""
     teacher = selectors.teacher_for_user(user=request.user)
-    context = {"teacher": teacher, "sections": [], "last_sync": None, "updating": False, "needs_login": False}
+    context = {
+        "teacher": teacher,
+        "sections": [],
+        "last_sync": None,
+        "updating": False,
+        "needs_login": False,
+        "roster_updated_at": None,
+        "district_disconnected": False,
+    }
     if teacher is not None:
-        context["sections"] = selectors.teacher_sections(teacher=teacher)
-        context["last_sync"] = selectors.teacher_last_sync(teacher=teacher)
-        context["updating"] = selectors.teacher_sync_pending(teacher=teacher)
-        # Clever refused the stored token, or there never was one: only a fresh login can update.
-        context["needs_login"] = not services.teacher_can_sync(teacher=teacher)
+        district = selectors.teacher_district(teacher=teacher)
+        updated_at = selectors.teacher_roster_updated_at(teacher=teacher, district=district)
+        last_sync = selectors.teacher_last_sync(teacher=teacher)
+        if last_sync is not None and updated_at and last_sync.finished_at and last_sync.finished_at < updated_at:
+            last_sync = None  # a failure the district's sync has made up for since
+        disconnected = district is not None and not district.is_connected
+        context.update(
+            sections=selectors.teacher_sections(teacher=teacher),
+            last_sync=last_sync,
+            updating=selectors.teacher_sync_pending(teacher=teacher),
+            roster_updated_at=updated_at,
+            district_disconnected=disconnected,
+            # Clever refused the stored token, or there never was one: only a fresh login can update.
+            # (A disconnected district says so instead: a login would not help.)
+            needs_login=not disconnected and not services.teacher_can_sync(teacher=teacher, district=district),
+        )
     return render(request, "rosters/classes.html", context)
 
 
@@ -49,6 +68,9 @@ def sync_now(request):
             )
             % {"wait": exc.wait},
         )
+        return redirect("rosters:classes")
+    except services.DistrictDisconnected as exc:
+        messages.error(request, exc.user_message)
         return redirect("rosters:classes")
     except services.NeedsFreshLogin:
         return redirect("rosters:classes")  # My classes asks for a fresh login, with the button to do it

@@ -18,6 +18,7 @@ from .errors import CleverBadResponse
 from .http import Http, Throttle, json_body
 from .records import (
     District,
+    Event,
     Me,
     School,
     Section,
@@ -27,6 +28,7 @@ from .records import (
     body_link,
     body_object,
     parse_district,
+    parse_event,
     parse_me,
     parse_school,
     parse_section,
@@ -103,6 +105,42 @@ class CleverClient:
     def district(self, district_id: str) -> District:
         return parse_district(self._get_object(f"/v2.0/districts/{district_id}"))
 
+    def student(self, student_id: str) -> Student:
+        return parse_student(self._get_object(f"/v2.0/students/{student_id}"))
+
+    # A district-app token's whole district, record by record as the pages arrive (each
+    # page's JSON is dropped once read, so memory holds the parsed records, not the pages).
+
+    def schools(self) -> Iterator[School]:
+        return map(parse_school, self._list("/v2.0/schools"))
+
+    def teachers(self) -> Iterator[Teacher]:
+        return map(parse_teacher, self._list("/v2.0/teachers"))
+
+    def sections(self) -> Iterator[Section]:
+        return map(parse_section, self._list("/v2.0/sections"))
+
+    def students(self) -> Iterator[Student]:
+        return map(parse_student, self._list("/v2.0/students"))
+
+    def events(self, *, starting_after: str = "") -> Iterator[Event]:
+        """Yield the district's events oldest first, after the event `starting_after` ("": from the first kept)."""
+        params = {"starting_after": starting_after} if starting_after else None
+        return map(parse_event, self._list("/v2.0/events", params))
+
+    def event_ids(self, *, starting_after: str = "") -> Iterator[str]:
+        """Yield only the ids of the district's events after `starting_after`: where the feed stands."""
+        params = {"starting_after": starting_after} if starting_after else None
+        for item in self._list("/v2.0/events", params):
+            event_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(event_id, str) or not event_id:
+                raise CleverBadResponse("an event has no id")
+            yield event_id
+
+    def event(self, event_id: str) -> Event:
+        """Return one event; raise CleverNotFound when Clever no longer has it."""
+        return parse_event(self._get_object(f"/v2.0/events/{event_id}"))
+
     # Plumbing
 
     def _url(self, path_or_uri: str) -> str:
@@ -126,11 +164,11 @@ class CleverClient:
         data = body_object(body)
         return body if whole else data
 
-    def _list(self, path: str) -> Iterator[dict]:
+    def _list(self, path: str, params: dict | None = None) -> Iterator[dict]:
         if not self.paginate:
-            yield from body_items(self._get(path))
+            yield from body_items(self._get(path, params))
             return
-        uri, params, seen = path, {"limit": self.page_size}, set()
+        uri, params, seen = path, {"limit": self.page_size, **(params or {})}, set()
         while True:
             body = self._get(uri, params)
             items = body_items(body)

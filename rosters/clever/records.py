@@ -80,6 +80,23 @@ class District:
 
 
 @dataclass(frozen=True)
+class Event:
+    """One change from Clever's Events API (`/v2.0/events`), its record parsed when the product keeps that kind.
+
+    `record` is the record after the change (before it, for a deletion), or None for a
+    kind the product does not keep (courses, terms, contacts, admins, districts).
+    `changed_fields` are the top-level fields `previous_attributes` names (updates only;
+    None when Clever does not say).
+    """
+
+    id: str
+    record_type: str  # Clever's plural: "students", "sections", "schooladmins", ...
+    action: str  # "created", "updated" or "deleted"
+    record: School | Teacher | Section | Student | None
+    changed_fields: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
 class TokenResponse:
     access_token: str
     token_type: str
@@ -227,6 +244,34 @@ def parse_school(data: dict) -> School:
 
 def parse_district(data: dict) -> District:
     return District(id=_required_id(data, "district"), name=text(data, "name"))
+
+
+_EVENT_RECORDS = {
+    "schools": parse_school,
+    "teachers": parse_teacher,
+    "sections": parse_section,
+    "students": parse_student,
+}
+
+
+def parse_event(data: object) -> Event:
+    """Read one event: `{"id", "type": "students.updated", "data": {"object": {...}, "previous_attributes": {...}}}`.
+
+    `previous_attributes` is read beside `object`, where Clever's recorded responses put
+    it, else beside `data`, where Clever's OpenAPI file draws it (clever-api.md, section 9).
+    """
+    event_id = _required_id(data, "event")
+    record_type, _, action = text(data, "type").partition(".")
+    if not record_type or not action:
+        raise CleverBadResponse(f"event {event_id} has no type")
+    payload = data.get("data")
+    if not isinstance(payload, dict):
+        raise CleverBadResponse(f"event {event_id} has no data")
+    parse = _EVENT_RECORDS.get(record_type)
+    record = parse(payload.get("object")) if parse else None
+    previous = payload.get("previous_attributes", data.get("previous_attributes"))
+    changed = frozenset(previous) if isinstance(previous, dict) else None
+    return Event(id=event_id, record_type=record_type, action=action, record=record, changed_fields=changed)
 
 
 def parse_token_response(body: object) -> TokenResponse:

@@ -11,13 +11,11 @@ snapshot twice changes nothing the second time. Why it is shaped so: docs/archit
 
 from __future__ import annotations
 
-import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from .. import clever
@@ -25,10 +23,6 @@ from ..models import SectionTeacher, Teacher
 from ..teachers import teacher_profile_refresh, teachers_ensure
 from . import rows
 from .rows import SyncCounts
-
-logger = logging.getLogger(__name__)
-
-APPLY_ATTEMPTS = 3  # a deadlock or a busy SQLite file is retried; the fetched data is still good
 
 
 @dataclass(frozen=True)
@@ -86,15 +80,9 @@ def roster_apply(*, teacher: Teacher, snapshot: RosterSnapshot, dry_run: bool = 
 
     With `dry_run`, everything is computed and then rolled back.
     """
-    for attempt in range(1, APPLY_ATTEMPTS + 1):
-        try:
-            return _apply_once(teacher=teacher, snapshot=snapshot, dry_run=dry_run)
-        except OperationalError as exc:  # deadlock detected / database is locked
-            if attempt == APPLY_ATTEMPTS:
-                raise
-            logger.warning("Roster apply for teacher %s hit %s; retrying", teacher.pk, type(exc).__name__)
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+    return rows.apply_retrying(
+        lambda: _apply_once(teacher=teacher, snapshot=snapshot, dry_run=dry_run), what=f"teacher {teacher.pk}"
+    )
 
 
 def _apply_once(*, teacher: Teacher, snapshot: RosterSnapshot, dry_run: bool) -> SyncCounts:

@@ -61,7 +61,7 @@ def test_the_admin_screens_work_under_the_policy(page, clever, settings):
         ("Students", "student"),
         ("Sync runs", "sync run"),
         ("Background syncs", "background sync"),
-        ("District tokens", "district token"),
+        ("Districts", "district"),
         ("Audit events", "audit event"),
     ]:
         page.goto("/admin/")

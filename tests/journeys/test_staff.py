@@ -45,16 +45,16 @@ def test_staff_sync_a_co_teacher_from_clever_with_the_districts_token(page, clev
     _sync_selected(page, row)
     expect(_message(page, f"Need a fresh Clever login or a district token: {demo.JOSE_NUNEZ}")).to_be_visible()
 
-    # District tokens → Import tokens from Clever: the sandbox's district shares this app.
+    # Districts → Import tokens from Clever: the sandbox's district shares this app.
     page.get_by_role("link", name="Home").click()
-    page.get_by_role("link", name="District tokens").click()
-    expect(page.get_by_role("heading", name="Select district token to change")).to_be_visible()
-    expect(page.get_by_text("0 district tokens")).to_be_visible()
+    page.get_by_role("link", name="Districts").click()
+    expect(page.get_by_role("heading", name="Select district to change")).to_be_visible()
+    expect(page.get_by_text("0 districts")).to_be_visible()
     page.get_by_role("button", name="Import tokens from Clever").click()
     expect(_message(page, "Imported from Clever: 1 new, 0 updated.")).to_be_visible()
     token_row = page.locator("#result_list tbody tr")
     expect(token_row).to_have_count(1)
-    expect(_columns(token_row)).to_contain_text(["Demo District", demo.DISTRICT])
+    expect(_columns(token_row)).to_contain_text(["Demo District", demo.DISTRICT, "Connected"])
     expect(token_row.get_by_role("img", name="True")).to_be_visible()  # the token column: stored, never shown
 
     # Sync him again: now it works, and Clever fills in his name and email.

@@ -1,8 +1,13 @@
-"""Helpers for roster tests: sync a sandbox teacher, and read back what the product holds.
+"""Helpers for roster tests: sync a sandbox teacher, read back what the product holds, run syncs at once.
 
 Expected values are never computed here or by the sandbox: tests write them out, read off
 the fixture roster they serve (tests/fixtures).
 """
+
+import threading
+from collections.abc import Callable, Iterable
+
+from django.db import connections
 
 from rosters import services
 from rosters.models import Enrollment, Section, SectionTeacher, Student, SyncRun, Teacher
@@ -67,3 +72,30 @@ OKORO_CLASSES = {
     "STEM Lab - Rivera - 4": ["Ada Lovelace", "Farid Haddad"],
 }
 FISCHER_CLASSES = {"English 7 - Fischer - 2": ["Jade Kim", "Kofi Mensah"]}
+
+
+def at_once(work: Callable, items: Iterable) -> list:
+    """Run work(item) for every item in threads of its own, all starting together; return their results.
+
+    Each thread closes its database connections when done; an exception in any fails the test.
+    """
+    items = list(items)
+    barrier = threading.Barrier(len(items))
+    results, errors = [], []
+
+    def run(item):
+        try:
+            barrier.wait()
+            results.append(work(item))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return results

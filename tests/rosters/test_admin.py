@@ -72,7 +72,9 @@ def test_sync_runs_filter_by_outcome(admin_client, roster):
 
 def test_district_token_is_write_only(admin_client):
     add = reverse("admin:rosters_districttoken_add")
-    response = admin_client.post(add, {"district_id": "d2", "name": "North", "token": "tok-north-123"})
+    response = admin_client.post(
+        add, {"district_id": "d2", "name": "North", "token": "tok-north-123", "sync_mode": "full"}
+    )
     assert response.status_code == 302
     token = DistrictToken.objects.get(district_id="d2")
     assert token.token == "tok-north-123"
@@ -80,13 +82,15 @@ def test_district_token_is_write_only(admin_client):
     change = reverse("admin:rosters_districttoken_change", args=[token.pk])
     assert b"tok-north-123" not in admin_client.get(change).content
     # Saving with the field left empty keeps the stored token.
-    admin_client.post(change, {"district_id": "d2", "name": "North district", "token": ""})
+    admin_client.post(change, {"district_id": "d2", "name": "North district", "token": "", "sync_mode": "full"})
     token.refresh_from_db()
     assert (token.name, token.token) == ("North district", "tok-north-123")
 
 
 def test_a_new_district_token_needs_a_token(admin_client):
-    response = admin_client.post(reverse("admin:rosters_districttoken_add"), {"district_id": "d3", "token": ""})
+    response = admin_client.post(
+        reverse("admin:rosters_districttoken_add"), {"district_id": "d3", "token": "", "sync_mode": "full"}
+    )
     assert response.status_code == 200
     assert "Enter the district&#x27;s token." in response.content.decode()
     assert not DistrictToken.objects.filter(district_id="d3").exists()
@@ -290,8 +294,16 @@ def test_a_failed_sync_reads_in_plain_words_first_and_technically_second(admin_c
     assert harbor.state.count_calls(f"/v2.0/teachers/{RIVERA}") == 4
     run = SyncRun.objects.get()
     listing = admin_client.get(reverse("admin:rosters_syncrun_changelist"))
-    assert changelist_columns(listing) == ["Started", "Teacher", "Trigger", "Outcome", "Changes", "What went wrong"]
-    assert changelist_rows(listing)[0][1:] == [RIVERA, "Admin action", "Failed", "none", plain]
+    assert changelist_columns(listing) == [
+        "Started",
+        "Teacher or district",
+        "Mode",
+        "Trigger",
+        "Outcome",
+        "Changes",
+        "What went wrong",
+    ]
+    assert changelist_rows(listing)[0][1:] == [RIVERA, "One teacher", "Admin action", "Failed", "none", plain]
     page = admin_client.get(reverse("admin:rosters_syncrun_change", args=[run.pk]))
     values = change_page_values(page)
     assert values["What went wrong"] == plain

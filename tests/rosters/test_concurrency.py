@@ -9,7 +9,7 @@ from django.db import connection, connections
 from rosters.models import Enrollment, SectionTeacher, Student, SyncRun, Teacher
 from tests.fixtures import ADA, BEN, OKORO, RIVERA, STEM_LAB
 
-from .helpers import OKORO_CLASSES, RIVERA_CLASSES, classes, sync, teacher_row
+from .helpers import OKORO_CLASSES, RIVERA_CLASSES, at_once, classes, sync, teacher_row
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -23,25 +23,7 @@ def _postgres_only():
 
 
 def _at_once(sandbox, clever_ids):
-    barrier = threading.Barrier(len(clever_ids))
-    runs, errors = [], []
-
-    def work(clever_id):
-        try:
-            barrier.wait()
-            runs.append(sync(sandbox, clever_id))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(clever_id,)) for clever_id in clever_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return runs
+    return at_once(lambda clever_id: sync(sandbox, clever_id), clever_ids)
 
 
 def _no_duplicates():

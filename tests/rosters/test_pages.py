@@ -70,8 +70,8 @@ def test_my_classes_query_count_does_not_grow_with_sections(client, teacher, dja
         section = _section_with_students(teacher, name=f"Class {n}", students=4)
         SectionTeacherFactory(section=section, teacher=TeacherFactory(), is_primary=False)
     client.force_login(teacher.user)
-    # session, user, teacher, sections, their teachers, last sync, pending jobs, the district's token
-    # (+ the onboarding gate when present)
+    # session, user, teacher, its district, sections, their teachers, last sync, pending jobs,
+    # the district's token (+ the onboarding gate when present)
     with django_assert_max_num_queries(9):
         response = client.get(reverse("rosters:classes"))
     assert len(response.context["sections"]) == 8

@@ -12,12 +12,12 @@ from django_tasks_db.models import DBTaskResult
 
 from rosters import job_runner, jobs, services, tasks
 from rosters.clever import CleverClient, CleverRateLimited
-from rosters.models import RateBudget, SyncJob, SyncRun
+from rosters.models import RateBudget, SyncJob, SyncRun, Teacher
 from rosters.throttle import RateBudgetThrottle
 from sandbox import demo
 from tests.clock import START, FakeClock
 from tests.factories import OnboardingFactory, UserFactory
-from tests.fixtures import FISCHER, HARBOR, HARBOR_TEACHERS, OKORO, RIVERA
+from tests.fixtures import FISCHER, HARBOR, HARBOR_TEACHERS, OKORO, PETROVA, RIVERA, serve_rosters
 
 from .helpers import FISCHER_CLASSES, OKORO_CLASSES, RIVERA_CLASSES, classes, database_state, teacher_row
 from .jobs_helpers import make_tasks_due, run_worker, task_statuses
@@ -90,14 +90,19 @@ def test_running_the_same_job_again_is_harmless(harbor, district_token):
 
 
 def test_the_fan_out_command_runs_inline_with_the_immediate_backend(harbor, district_token):
+    serve_rosters(harbor, "harbor", "library")
     for clever_id in HARBOR_TEACHERS:
         teacher_row(clever_id)
+    petrova = teacher_row(PETROVA, library=True)
+    Teacher.objects.filter(pk=petrova.pk).update(token=harbor.state.user_token(PETROVA))
 
     output = run_command("--all", "--enqueue")
 
-    assert "Enqueued 3 sync jobs." in output
-    assert "succeeded 3, failed 0, skipped 0" in output
+    # One job for the district (its three teachers at once), one for the Library teacher.
+    assert "Enqueued 2 sync jobs. (1 for districts, 1 for teachers)" in output
+    assert "succeeded 2, failed 0, skipped 0" in output
     assert {clever_id: classes(clever_id) for clever_id in HARBOR_TEACHERS} == HARBOR_CLASSES
+    assert classes(PETROVA) == {"Chess Club": ["Owen P"], "Reading Circle": ["Mila N", "Theo G"]}
 
 
 # --- The database backend: jobs wait for a worker ------------------------------------------
@@ -108,7 +113,7 @@ def test_the_fan_out_enqueues_one_job_per_teacher_for_the_workers(harbor, distri
     for clever_id in HARBOR_TEACHERS:
         teacher_row(clever_id)
 
-    output = run_command("--district", HARBOR, "--enqueue")
+    output = run_command(*(arg for clever_id in HARBOR_TEACHERS for arg in ("--teacher", clever_id)), "--enqueue")
 
     assert "Enqueued 3 sync jobs." in output
     assert SyncJob.objects.filter(status=SyncJob.Status.QUEUED).count() == 3
@@ -120,6 +125,24 @@ def test_the_fan_out_enqueues_one_job_per_teacher_for_the_workers(harbor, distri
     assert set(SyncJob.objects.values_list("status", flat=True)) == {SyncJob.Status.SUCCEEDED}
     assert task_statuses() == ["SUCCESSFUL"] * 3
     assert {clever_id: classes(clever_id) for clever_id in HARBOR_TEACHERS} == HARBOR_CLASSES
+
+
+@with_worker
+def test_a_district_job_waits_for_a_worker_and_syncs_the_whole_district(harbor, district_token, database_tasks):
+    output = run_command("--district", HARBOR, "--enqueue")
+
+    assert "Enqueued 1 sync job. (1 for districts, 0 for teachers)" in output
+    assert not SyncRun.objects.exists()
+
+    run_worker()
+
+    job = SyncJob.objects.get()
+    assert (job.status, job.district_id, job.teacher_id) == (SyncJob.Status.SUCCEEDED, district_token.pk, None)
+    assert job.last_run.district_id == district_token.pk
+    # Every teacher of the district has their classes, though none of them has signed in.
+    assert {clever_id: classes(clever_id) for clever_id in HARBOR_TEACHERS} == HARBOR_CLASSES
+    # Its requests went through the district token's rate budget.
+    assert RateBudget.objects.filter(key=hashlib.sha256(district_token.token.encode()).hexdigest()).exists()
 
 
 def test_enqueue_one_teacher_and_without_enqueue_the_command_still_syncs_inline(
