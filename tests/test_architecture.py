@@ -28,7 +28,14 @@ ROSTERS_FLOORS = [
     ["rosters.job_runner"],
     ["rosters.tasks"],
     ["rosters.jobs"],
-    ["rosters.admin", "rosters.views", "rosters.templatetags.rosters", "rosters.management.commands.sync_rosters"],
+    [
+        "rosters.admin.common",
+        "rosters.views",
+        "rosters.templatetags.rosters",
+        "rosters.management.commands.sync_rosters",
+    ],
+    ["rosters.admin.roster", "rosters.admin.syncs", "rosters.admin.districts"],
+    ["rosters.admin"],
     ["rosters.urls"],
 ]
 
