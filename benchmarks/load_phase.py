@@ -240,11 +240,11 @@ def _print_sandbox_calls(phase: Phase, *, sections: float | None) -> None:
     by_endpoint = Counter(f"{call['method']} {CLEVER_ID.sub('{id}', call['path'])}" for call in phase.sandbox_calls)
     refused = Counter(call["status"] for call in phase.sandbox_calls if not call["status"] or call["status"] >= 400)
     per_login = len(phase.sandbox_calls) / max(1, len(phase.results))
-    login = "sign-in page and choice 2, code exchange 1, /me and teacher 2"
+    login = "sign-in page and choice 2, code exchange 1"
     expected = (
-        f"5: {login}, no sync (the district was synced ahead)"
+        f"4: {login}, /me 1, no teacher record and no sync (the district was synced ahead)"
         if sections is None
-        else f"{8 + sections:g}: {login}, sync 3 + {sections:g} sections"
+        else f"{8 + sections:g}: {login}, /me and teacher 2, sync 3 + {sections:g} sections"
     )
     print(
         f"\nSandbox calls: {len(phase.sandbox_calls)} ({per_login:.1f} per login; expected {expected}); "

@@ -30,6 +30,7 @@ __all__ = [
     "WorkerLost",
     "district_jobs_enqueue",
     "district_sync_is_fresh",
+    "fresh_district_teacher",
     "sync_job_enqueue",
     "sync_jobs_enqueue",
     "sync_jobs_recover",
@@ -117,6 +118,20 @@ def district_sync_is_fresh(*, teacher: Teacher) -> bool:
         return False
     synced_at = district.last_synced_at
     return teacher.created_at <= synced_at and timezone.now() - synced_at <= timedelta(minutes=minutes)
+
+
+def fresh_district_teacher(*, clever_id: str, district_id: str) -> Teacher | None:
+    """Return the teacher as their district's fresh sync read them, or None when a login must ask Clever.
+
+    A login then needs only /me from Clever: the profile (name, email, school) is what the
+    district's sync read at most ROSTER_DISTRICT_FRESH_MINUTES ago, as the classes are.
+    """
+    if not district_id:
+        return None
+    teacher = Teacher.objects.filter(clever_id=clever_id, district_id=district_id).first()
+    if teacher is None or not district_sync_is_fresh(teacher=teacher):
+        return None
+    return teacher
 
 
 def teacher_login_sync(*, teacher: Teacher, token: str) -> SyncRun | None:

@@ -6,6 +6,7 @@ import logging
 from dataclasses import asdict, dataclass, fields, replace
 
 from rosters import clever
+from rosters.models import Teacher
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,24 @@ class CleverProfile:
             email=teacher.email,
             title=teacher.title,
             school_id=teacher.school_id,
+        )
+
+    @classmethod
+    def from_synced(cls, *, me: clever.Me, teacher: Teacher) -> CleverProfile:
+        """The profile from /me and the teacher's row as their district's fresh sync wrote it."""
+        return cls(
+            clever_id=me.id,
+            user_type=me.type,
+            district_id=me.district_id or teacher.district_id,
+            authorized_by=me.authorized_by,
+            sharing=me.sharing,
+            first_name=teacher.first_name,
+            middle_name=teacher.middle_name,
+            last_name=teacher.last_name,
+            email=teacher.email,
+            title=teacher.title,
+            school_id=teacher.school_id,
+            school_name=teacher.school_name,
         )
 
     @classmethod

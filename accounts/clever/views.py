@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 
 from rosters.clever import CleverClient, CleverError, exchange_code
+from rosters.jobs import fresh_district_teacher
 
 from ..selectors import CLEVER_PROVIDER_ID
 from .logout import clever_logout_url
@@ -81,7 +82,10 @@ class CleverOAuth2Adapter(OAuth2Adapter):
         return f"{settings.CLEVER_OAUTH_BASE}/oauth/tokens"
 
     def complete_login(self, request, app, token, **kwargs):
-        """Ask Clever who this is (/v2.1/me, then the teacher record); only teachers go further."""
+        """Ask Clever who this is (/v2.1/me, then the teacher record); only teachers go further.
+
+        A teacher their district's sync read moments ago needs no teacher record: the sync's is used.
+        """
         try:
             with CleverClient(token=token.token) as client:
                 me = client.me()
@@ -95,10 +99,13 @@ class CleverOAuth2Adapter(OAuth2Adapter):
                             status=HTTPStatus.FORBIDDEN,
                         )
                     )
-                teacher = client.teacher(me.id)
+                synced = fresh_district_teacher(clever_id=me.id, district_id=me.district_id)
+                if synced is not None:
+                    profile = CleverProfile.from_synced(me=me, teacher=synced)
+                else:
+                    profile = CleverProfile.from_clever(me=me, teacher=client.teacher(me.id))
         except CleverError as exc:
             raise CleverLoginError(exc) from None
-        profile = CleverProfile.from_clever(me=me, teacher=teacher)
         return self.get_provider().sociallogin_from_response(request, profile.as_dict())
 
 

@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from onboarding.models import Onboarding
 from rosters import districts, services
 from rosters.models import DistrictToken, SyncRun, Teacher
-from tests.clever_login import clever_login
+from tests.clever_login import clever_callback, clever_login, product_get
 from tests.factories import OnboardingFactory
 
 from .district_helpers import (
@@ -61,6 +61,35 @@ def test_a_district_teachers_first_login_after_a_district_sync_makes_no_roster_c
     page = client.get(reverse("rosters:classes")).content.decode()
     assert "Grade 4 - Hopper" in page
     assert "Last updated from Clever" in page
+
+
+def test_a_district_teachers_first_login_after_a_district_sync_asks_clever_only_who_she_is(
+    client, clever_sandbox, lakeside
+):
+    round_trip = clever_callback(client, clever_sandbox, user_id=lakeside_id("201"))
+
+    # /me says who she is; her name, email and school are what the district sync read.
+    assert clever_sandbox.state.count_calls("/v2.*/**") == 1
+    assert clever_sandbox.state.count_calls("/v2.1/me") == 1
+    welcome = product_get(client, round_trip.response["Location"]).content.decode()
+    assert "Grace Hopper" in welcome
+    assert "Lakeside Elementary" in welcome
+
+
+def test_a_login_reads_the_teacher_from_clever_when_the_district_was_not_synced_recently(
+    client, clever_sandbox, lakeside, settings
+):
+    settings.ROSTER_DISTRICT_FRESH_MINUTES = 30
+    DistrictToken.objects.filter(pk=lakeside.pk).update(
+        last_full_sync_at=timezone.now() - timezone.timedelta(minutes=31)
+    )
+    renamed = {"first": "Grace", "middle": "", "last": "Murray"}
+    clever_sandbox.state.update("teachers", lakeside_id("201"), name=renamed)
+
+    round_trip = clever_callback(client, clever_sandbox, user_id=lakeside_id("201"))
+
+    assert clever_sandbox.state.count_calls("/v2.0/teachers/" + lakeside_id("201")) == 1
+    assert "Grace Murray" in product_get(client, round_trip.response["Location"]).content.decode()
 
 
 def test_a_login_syncs_inline_when_the_district_was_not_synced_recently(client, clever_sandbox, lakeside, settings):
