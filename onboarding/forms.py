@@ -5,11 +5,13 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.core import signing
+from django.forms.boundfield import BoundWidget
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .models import Question
 from .selectors import question_next_order
+from .widgets import Select, choice_input
 
 FIELD_PREFIX = "q_"
 VERSION_FIELD = "version"
@@ -35,14 +37,27 @@ def questions_digest(questions: list[Question]) -> str:
 COMMON_GRADES = ("Kindergarten", *(str(grade) for grade in range(1, 13)))
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One checkbox of a multiple-choice question, its <input> already written."""
+
+    id: str
+    label: str
+    input: str
+
+    @classmethod
+    def of(cls, widget: BoundWidget) -> "Choice":
+        return cls(id=widget.id_for_label, label=widget.choice_label, input=choice_input(widget.data))
+
+
 @dataclass
 class Row:
     """One question as the template shows it; a long list of grades shows its common ones first."""
 
     field: forms.BoundField
     from_clever: bool
-    choices_first: list = field(default_factory=list)  # BoundWidgets, in the order shown
-    choices_more: list = field(default_factory=list)  # behind "More grades"
+    choices_first: list[Choice] = field(default_factory=list)  # in the order shown
+    choices_more: list[Choice] = field(default_factory=list)  # behind "More grades"
     more_open: bool = False  # a choice behind "more" is ticked: show it
 
 
@@ -85,7 +100,7 @@ class OnboardingForm(forms.Form):
         if question.kind == Kind.EMAIL:
             return forms.EmailField(max_length=254, **common)
         if question.kind == Kind.SINGLE_CHOICE:
-            return forms.ChoiceField(choices=[("", _("Choose…")), *question.choice_list], **common)
+            return forms.ChoiceField(choices=[("", _("Choose…")), *question.choice_list], widget=Select, **common)
         if question.kind == Kind.MULTIPLE_CHOICE:
             common["error_messages"]["required"] = _("Please choose at least one.")
             return forms.MultipleChoiceField(
@@ -94,7 +109,7 @@ class OnboardingForm(forms.Form):
                 **common,
             )
         if question.kind == Kind.COUNTRY:
-            return forms.ChoiceField(choices=[("", _("Choose a country…")), *countries], **common)
+            return forms.ChoiceField(choices=[("", _("Choose a country…")), *countries], widget=Select, **common)
         return forms.CharField(max_length=255, **common)
 
     def clean(self):
@@ -130,12 +145,13 @@ class OnboardingForm(forms.Form):
         widgets = list(row.field.subwidgets)
         common = [grade for grade in COMMON_GRADES if grade in {widget.data["value"] for widget in widgets}]
         if question.prefill != Question.Prefill.GRADES or not common:
-            row.choices_first = widgets
+            row.choices_first = [Choice.of(widget) for widget in widgets]
             return
         by_value = {widget.data["value"]: widget for widget in widgets}
-        row.choices_first = [by_value[grade] for grade in common]
-        row.choices_more = [widget for widget in widgets if widget.data["value"] not in common]
-        row.more_open = any(widget.data["selected"] for widget in row.choices_more)
+        more = [widget for widget in widgets if widget.data["value"] not in common]
+        row.choices_first = [Choice.of(by_value[grade]) for grade in common]
+        row.choices_more = [Choice.of(widget) for widget in more]
+        row.more_open = any(widget.data["selected"] for widget in more)
 
     @property
     def error_rows(self) -> list[Row]:
