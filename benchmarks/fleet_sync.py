@@ -142,8 +142,9 @@ def empty_tables() -> None:
     models = (Enrollment, SectionTeacher, Student, Section, SyncJob, SyncRun, Teacher, RateBudget, DistrictToken)
     tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
+        # No ANALYZE afterwards: statistics saying "empty" would plan every foreign-key check of
+        # the run as a sequential scan, kept for each worker's connection as the tables grow.
         cursor.execute(f"TRUNCATE {', '.join(tables)}, {DBTaskResult._meta.db_table} RESTART IDENTITY CASCADE")
-        cursor.execute("VACUUM ANALYZE")
 
 
 def run_once(roster: dict, workers: int, stack: Stack, sandbox: Sandbox) -> dict:

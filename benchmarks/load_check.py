@@ -101,6 +101,14 @@ def parse_args(argv=None):
         "the logins then find their classes there and make no roster call (ROSTER_DISTRICT_FRESH_MINUTES).",
     )
     parser.add_argument(
+        "--clever-latency",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="Answer every Clever API call and code exchange MS milliseconds late, as a Clever across the "
+        "internet would (a sandbox 'slow' fault; default 0: the sandbox on this machine answers at once).",
+    )
+    parser.add_argument(
         "--postgres",
         default="postgres://postgres@127.0.0.1:5432",
         help="PostgreSQL server URL, without a database (default postgres://postgres@127.0.0.1:5432).",
@@ -119,6 +127,8 @@ def parse_args(argv=None):
     args.concurrency = args.concurrency or args.teachers
     if min(args.teachers, args.concurrency, args.sections, args.students, args.workers, args.threads) < 1:
         parser.error("counts must be at least 1")
+    if args.clever_latency < 0:
+        parser.error("--clever-latency must be 0 or more")
     return args
 
 
@@ -185,6 +195,13 @@ def run(args, stack: Stack) -> int:
     if args.presync_district:
         print("Syncing the district ahead of the logins (sync_rosters --import-tokens --district) ...", flush=True)
         manage("sync_rosters", "--import-tokens", "--district", roster["districts"][0]["id"], env=app_env)
+    if args.clever_latency:
+        delay = args.clever_latency / 1000
+        sandbox.control(
+            "POST",
+            "faults",
+            [{"path": path, "kind": "slow", "delay": delay, "times": None} for path in ("/oauth/tokens", "/v2.*/**")],
+        )
     sandbox.control("DELETE", "calls")
 
     meter = CpuMeter(
@@ -243,6 +260,8 @@ def print_configuration(args, *, app: str, sandbox: str, database_url: str, rate
     )
     print("  plain HTTP: DJANGO_SECURE_SSL_REDIRECT, DJANGO_SESSION_COOKIE_SECURE, DJANGO_CSRF_COOKIE_SECURE off")
     print(f"- Clever: `manage.py clever_sandbox` (one threaded process) at {sandbox}, {rate_limit} requests/min/token")
+    if args.clever_latency:
+        print(f"  every API call and code exchange answered {args.clever_latency} ms late (--clever-latency)")
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"- machine: {os.cpu_count()} cores, load average before the run {load} (shared with other work)")
 
