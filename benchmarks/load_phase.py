@@ -241,11 +241,13 @@ def _print_sandbox_calls(phase: Phase, *, sections: float | None) -> None:
     refused = Counter(call["status"] for call in phase.sandbox_calls if not call["status"] or call["status"] >= 400)
     per_login = len(phase.sandbox_calls) / max(1, len(phase.results))
     login = "sign-in page and choice 2, code exchange 1"
-    expected = (
-        f"4: {login}, /me 1, no teacher record and no sync (the district was synced ahead)"
-        if sections is None
-        else f"{8 + sections:g}: {login}, /me and teacher 2, sync 3 + {sections:g} sections"
-    )
+    if sections is None:
+        expected = f"4: {login}, /me 1, no teacher record and no sync (the district was synced ahead)"
+    elif phase.name == "first":
+        # A teacher new to us: the welcome page names their school.
+        expected = f"{9 + sections:g}: {login}, /me, teacher and school 3, sync 3 + {sections:g} sections"
+    else:
+        expected = f"{8 + sections:g}: {login}, /me and teacher 2, sync 3 + {sections:g} sections"
     print(
         f"\nSandbox calls: {len(phase.sandbox_calls)} ({per_login:.1f} per login; expected {expected}); "
         f"refused: {dict(refused) if refused else 'none'}"
