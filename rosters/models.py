@@ -94,7 +94,8 @@ class Section(models.Model):
 
 
 class SectionTeacher(models.Model):
-    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="section_teachers")
+    # No index of its own: the unique (section, teacher) index serves lookups by section.
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="section_teachers", db_index=False)
     teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="section_teachers")
     is_primary = models.BooleanField(_("primary teacher"), default=False)
 
@@ -136,7 +137,9 @@ class Student(models.Model):
 
 
 class Enrollment(models.Model):
-    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="enrollments")
+    # No index of its own: the unique (section, student) index serves lookups by section, and
+    # a district snapshot writes one index fewer for each of its enrollments.
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="enrollments", db_index=False)
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
     # Removals are soft: a student who reappears keeps this row and its primary key.
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
