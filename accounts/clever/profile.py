@@ -29,7 +29,8 @@ class CleverProfile:
     school_name: str = ""  # read only for a teacher new to us, to show on the welcome page
 
     @classmethod
-    def from_clever(cls, *, me: clever.Me, teacher: clever.Teacher) -> CleverProfile:
+    def from_clever(cls, *, me: clever.Me, teacher: clever.Teacher | Teacher) -> CleverProfile:
+        """`teacher`: Clever's record, or the Teacher row a district sync wrote moments ago (it knows the school)."""
         return cls(
             clever_id=me.id,
             user_type=me.type,
@@ -42,24 +43,7 @@ class CleverProfile:
             email=teacher.email,
             title=teacher.title,
             school_id=teacher.school_id,
-        )
-
-    @classmethod
-    def from_synced(cls, *, me: clever.Me, teacher: Teacher) -> CleverProfile:
-        """The profile from /me and the teacher's row as their district's fresh sync wrote it."""
-        return cls(
-            clever_id=me.id,
-            user_type=me.type,
-            district_id=me.district_id or teacher.district_id,
-            authorized_by=me.authorized_by,
-            sharing=me.sharing,
-            first_name=teacher.first_name,
-            middle_name=teacher.middle_name,
-            last_name=teacher.last_name,
-            email=teacher.email,
-            title=teacher.title,
-            school_id=teacher.school_id,
-            school_name=teacher.school_name,
+            school_name=getattr(teacher, "school_name", ""),
         )
 
     @classmethod

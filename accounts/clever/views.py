@@ -99,13 +99,10 @@ class CleverOAuth2Adapter(OAuth2Adapter):
                             status=HTTPStatus.FORBIDDEN,
                         )
                     )
-                synced = fresh_district_teacher(clever_id=me.id, district_id=me.district_id)
-                if synced is not None:
-                    profile = CleverProfile.from_synced(me=me, teacher=synced)
-                else:
-                    profile = CleverProfile.from_clever(me=me, teacher=client.teacher(me.id))
+                teacher = fresh_district_teacher(clever_id=me.id, district_id=me.district_id) or client.teacher(me.id)
         except CleverError as exc:
             raise CleverLoginError(exc) from None
+        profile = CleverProfile.from_clever(me=me, teacher=teacher)
         return self.get_provider().sociallogin_from_response(request, profile.as_dict())
 
 
