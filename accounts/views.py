@@ -65,6 +65,11 @@ def account_delete(request):
             ),
         )
         return redirect("home")
-    context = {"form": form, "deletion": selectors.account_deletion_preview(user=request.user)}
+    teacher = teacher_for_user(user=request.user)
+    context = {
+        "form": form,
+        "deletion": selectors.account_deletion_preview(user=request.user),
+        "district_shared": teacher is not None and bool(teacher.district_id),
+    }
     status = HTTPStatus.BAD_REQUEST if form.is_bound else HTTPStatus.OK
     return render(request, "accounts/account_delete.html", context, status=status)

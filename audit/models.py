@@ -3,10 +3,11 @@ The audit trail: one append-only row per action that touches personal data.
 
 A row says when, who (a signed-in user, or a named command or background process),
 what action, on what kind of record and which id, the client's IP for web actions,
-and a short detail. It never holds a name, an email, a token or any other personal
-data: a person is named by their numeric id, so the trail survives their deletion
-without keeping them. Rows are written by `audit.services.audit_record` only, shown
-read-only in the admin, and deleted only when they pass their own retention window.
+and a short detail. It never holds a name, an email or a token: a person is named by
+their numeric id (and, for Clever logins, their Clever id), so the trail outlives their
+deletion without their name; those ids and the IP stay until the retention window. Rows
+are written by `audit.services.audit_record` only, shown read-only in the admin, and
+deleted only when they pass their own retention window.
 """
 
 from django.conf import settings

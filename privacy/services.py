@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -96,14 +97,23 @@ def retention_windows() -> dict[str, int]:
 def data_purge(*, apply: bool, now: datetime, batch_size: int = 1000, command: str = COMMAND) -> PurgeReport:
     """Count (a dry run) or delete (`apply`) every kind of data past its window at `now`.
 
-    With `apply`, one audit event records the counts, as `command`'s action.
+    With `apply`, one audit event records the counts, as `command`'s action (also when an
+    error stops it part-way: what it deleted until then).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     purge = _Purge(apply=apply, now=now, batch_size=batch_size, command=command)
-    report = PurgeReport(applied=apply, kinds=[kind(purge) for kind in KINDS])
-    if apply:
-        audit_record(action=AuditEvent.Action.DATA_PURGED, command=command, detail=report.summary())
+    report = PurgeReport(applied=apply, kinds=[])
+    finished = False
+    try:
+        for kind in KINDS:
+            report.kinds.append(kind(purge))
+        finished = True
+    finally:
+        if apply:
+            # Each batch commits on its own: a purge an error stopped records what it did delete.
+            detail = report.summary() + ("" if finished else " (stopped by an error before the end)")
+            audit_record(action=AuditEvent.Action.DATA_PURGED, command=command, detail=detail)
     return report
 
 
@@ -122,6 +132,7 @@ TABLE_NAMES = {
     "rosters.Section": "sections",
     "rosters.Student": "students",
     "rosters.Enrollment": "enrollments",
+    "sessions.Session": "sessions",
 }
 
 Deleter = Callable[[QuerySet], dict[str, int]]
@@ -354,8 +365,17 @@ def _placeholder_teachers(purge: _Purge) -> PurgedKind:
     return PurgedKind("placeholder_teachers", reason, counts)
 
 
+def _expired_sessions(purge: _Purge) -> PurgedKind:
+    """Sign-in sessions past their expiry: they hold who signed in, and a Clever login left waiting."""
+    reason = _("sign-in sessions that have expired")
+    sessions = Session.objects.filter(expire_date__lt=purge.now)
+    counts = purge.kind(sessions, lambda batch: batch.delete()[1], {"sessions.Session": sessions})
+    return PurgedKind("expired_sessions", reason, counts)
+
+
 KINDS: list[Callable[[_Purge], PurgedKind]] = [
     *OLD_ROWS,
+    _expired_sessions,
     _disconnected_districts,
     _archived_students,
     _untaught_sections,

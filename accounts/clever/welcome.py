@@ -21,6 +21,7 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
@@ -92,6 +93,7 @@ def welcome(request):
     return _render_welcome(request, pending)
 
 
+@sensitive_post_parameters("password")
 @require_POST
 def link(request):
     """Yes: prove the existing account with its password, then merge the Clever identity into it."""

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.apps import apps
+from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -97,6 +98,7 @@ def test_the_records_of_background_work_and_the_audit_trail_keep_what_is_inside_
     assert list(RateBudget.objects.values_list("key", flat=True)) == ["b" * 64]
     assert AuditEvent.objects.filter(at=days_ago(364)).count() == 1
     assert not AuditEvent.objects.filter(at=days_ago(366)).exists()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["current" + "x" * 25]
 
 
 def test_the_purge_writes_one_audit_event_with_its_counts():
@@ -108,7 +110,8 @@ def test_the_purge_writes_one_audit_event_with_its_counts():
     assert (purged.actor, purged.ip) == ("command:purge_data", None)
     assert purged.detail == (
         "sync_runs: 1 sync runs; sync_jobs: 1 sync jobs; task_results: 1 task results; "
-        "rate_budgets: 1 rate budgets; audit_events: 1 audit events; disconnected_districts: 1 districts, "
+        "rate_budgets: 1 rate budgets; audit_events: 1 audit events; expired_sessions: 1 sessions; "
+        "disconnected_districts: 1 districts, "
         "1 teachers with no account, 1 accounts deleted, 1 accounts kept without Clever, 2 sections, "
         "1 students, 3 enrollments; archived_students: 1 students, 2 enrollments; "
         "untaught_sections: 1 sections, 1 enrollments; placeholder_teachers: 1 teachers"
@@ -192,7 +195,7 @@ def test_the_command_is_a_dry_run_by_default_and_says_per_kind_what_and_why(monk
 
     assert "Students in no class of ours for more than 90 days: 1 students, 2 enrollments" in output
     assert "Roster syncs that started more than 30 days ago: 1 sync runs" in output
-    assert "Dry run: nothing was deleted. With --apply, 21 rows would be." in output
+    assert "Dry run: nothing was deleted. With --apply, 22 rows would be." in output
     assert Student.objects.count() == 9
 
 
@@ -204,7 +207,7 @@ def test_the_command_applies_and_then_is_quiet_for_cron(monkeypatch):
     second = purge_command("--apply")
     verbose = purge_command("--apply", "-v", "2")
 
-    assert "Deleted 21 rows in all." in first
+    assert "Deleted 22 rows in all." in first
     assert "Co-teachers who never signed in and no longer teach any class: 1 teachers" in first
     assert "Audit events older than 365 days" in first
     assert second == ""

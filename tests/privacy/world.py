@@ -8,6 +8,7 @@ districts 30, records of background work 30, the audit trail 365), never compute
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.sessions.models import Session
 from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEvent
@@ -153,6 +154,8 @@ def build_world() -> World:
     RateBudget.objects.create(key="b" * 64, window_start=int(days_ago(1).timestamp()), used=3)
     AuditEvent.objects.create(action=AuditEvent.Action.PLAN_CHANGED, actor="user:1", at=days_ago(366))
     AuditEvent.objects.create(action=AuditEvent.Action.PLAN_CHANGED, actor="user:1", at=days_ago(364))
+    Session.objects.create(session_key="expired" + "x" * 25, session_data="{}", expire_date=NOW - timedelta(seconds=1))
+    Session.objects.create(session_key="current" + "x" * 25, session_data="{}", expire_date=NOW + timedelta(hours=1))
     return World(teacher=active)
 
 
@@ -162,6 +165,7 @@ EXPECTED = {
     "task_results": {"task results": 1},
     "rate_budgets": {"rate budgets": 1},
     "audit_events": {"audit events": 1},
+    "expired_sessions": {"sessions": 1},
     "disconnected_districts": {
         "districts": 1,
         "teachers with no account": 1,
