@@ -133,7 +133,9 @@ def district_disconnect(*, district_pk: int, refused_token: str, detail: str = "
 
 def district_lock(*, district_pk: int) -> DistrictToken:
     """Lock the district's row until the transaction ends (one sync of a district applies at a time)."""
-    return DistrictToken.objects.select_for_update().get(pk=district_pk)
+    # NO KEY UPDATE: it still excludes another sync's lock, but not the key-share locks with
+    # which PostgreSQL checks new SyncRuns' and SyncJobs' foreign keys to this district.
+    return DistrictToken.objects.select_for_update(no_key=True).get(pk=district_pk)
 
 
 def district_sync_state_save(

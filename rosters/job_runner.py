@@ -125,7 +125,14 @@ def sync_job_run(*, job_id: int, task_id: str, task: Task) -> str:
 
 
 def _synced_since_requested(job: SyncJob) -> bool:
+    """Say whether a sync that makes this job pointless succeeded since it was asked for.
+
+    A district job that asks for a full sync is made pointless only by a full one: an
+    incremental sync since does not re-read the district.
+    """
     subject = {"district_id": job.district_id} if job.district_id else {"teacher_id": job.teacher_id}
+    if job.district_id and job.mode == SyncRun.Mode.FULL:
+        subject["mode"] = SyncRun.Mode.FULL
     return SyncRun.objects.filter(
         **subject, outcome=SyncRun.Outcome.SUCCESS, started_at__gte=job.requested_at
     ).exists()
@@ -335,12 +342,15 @@ class _Heartbeat:
     def _beat(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                SyncJob.objects.filter(pk=self.job_pk, status=SyncJob.Status.RUNNING, task_id=self.task_id).update(
-                    heartbeat_at=timezone.now()
-                )
-        except Exception:
-            # A missed beat at worst gets the job run twice, which a sync tolerates.
-            logger.exception("Heartbeat of sync job %s failed", self.job_pk)
+                try:
+                    SyncJob.objects.filter(pk=self.job_pk, status=SyncJob.Status.RUNNING, task_id=self.task_id).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:
+                    # One missed beat: a new connection for the next. Beats stopping for good
+                    # would let the sweep take a live job for a dead one.
+                    logger.exception("Heartbeat of sync job %s failed; trying again", self.job_pk)
+                    connection.close()
         finally:
             connection.close()  # this thread's own connection, if it opened one
 

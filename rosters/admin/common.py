@@ -35,6 +35,9 @@ class TeacherSectionInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = _("sections")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("section")
+
 
 class SectionTeacherInline(ReadOnlyInline):
     model = SectionTeacher
@@ -42,6 +45,9 @@ class SectionTeacherInline(ReadOnlyInline):
     fields = ("teacher", "is_primary")
     readonly_fields = fields
     verbose_name_plural = _("teachers")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("teacher")
 
 
 class EnrollmentInline(ReadOnlyInline):

@@ -9,8 +9,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
+from rosters import job_runner, tasks
 from rosters.models import DistrictToken, Section, SyncJob, SyncRun, Teacher
 
 from .district_helpers import (
@@ -226,3 +228,20 @@ def test_the_admin_import_reports_reconnections(admin_client, roster):
     assert "1 disconnected district(s) connected again." in page
     assert DistrictToken.objects.get(district_id=LAKESIDE).status == DistrictToken.Status.CONNECTED
     assert AuditEvent.objects.filter(action=AuditEvent.Action.DISTRICT_RECONNECTED, actor__startswith="user:").exists()
+
+
+def test_a_full_sync_asked_for_runs_even_after_an_incremental_one_since(roster):
+    # The weekly --full job and the daily --events one fire together: the incremental sync that
+    # ran first does not count as the full one.
+    district = district_row(roster, sync_mode=DistrictToken.SyncMode.EVENTS)
+    run_command("--district", LAKESIDE)  # full: the feed's position is now known
+    full = SyncJob.objects.create(
+        district=district, mode="full", trigger=SyncRun.Trigger.COMMAND, requested_at=timezone.now()
+    )
+    run_command("--district", LAKESIDE)  # an incremental sync, after the full job was asked for
+
+    status = job_runner.sync_job_run(job_id=full.pk, task_id="t-full", task=tasks.sync_teacher_job)
+
+    assert status == SyncJob.Status.SUCCEEDED
+    modes = list(SyncRun.objects.filter(district=district).order_by("pk").values_list("mode", flat=True))
+    assert modes == ["full", "events", "full"]
