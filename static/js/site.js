@@ -16,16 +16,25 @@
   "use strict";
 
   // --- 1. Submit once; busy buttons say what is happening ----------------------------------
+  var UNLOCK_AFTER_MS = 30000; // a submit that never led anywhere (stopped, lost): usable again
+
   function announce(text) {
+    // base.html holds the (empty) live region from the start, so screen readers hear the change.
     var region = document.getElementById("busy-status");
-    if (!region) {
-      region = document.createElement("div");
-      region.id = "busy-status";
-      region.className = "visually-hidden";
-      region.setAttribute("role", "status");
-      document.body.appendChild(region);
+    if (region) {
+      region.textContent = text;
     }
-    region.textContent = text;
+  }
+
+  function unlock(form) {
+    delete form.dataset.submitting;
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll("button.is-busy").forEach(function (button) {
+      button.textContent = button.dataset.idleText || button.textContent;
+      button.classList.remove("is-busy");
+      button.disabled = false;
+    });
+    announce("");
   }
 
   document.addEventListener("submit", function (event) {
@@ -48,6 +57,7 @@
       // Disabled only once the browser has read the form, so the button's own value is still sent.
       window.setTimeout(function () { button.disabled = true; }, 0);
     }
+    window.setTimeout(function () { unlock(form); }, UNLOCK_AFTER_MS);
   });
 
   // Back to a page from the browser's cache: its forms can be sent again.
@@ -55,15 +65,7 @@
     if (!event.persisted) {
       return;
     }
-    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
-      delete form.dataset.submitting;
-      form.removeAttribute("aria-busy");
-    });
-    document.querySelectorAll("button.is-busy").forEach(function (button) {
-      button.textContent = button.dataset.idleText || button.textContent;
-      button.classList.remove("is-busy");
-      button.disabled = false;
-    });
+    document.querySelectorAll("form[data-submitting]").forEach(unlock);
   });
 
   // --- 2. Focus the error summary -------------------------------------------------------------
@@ -88,6 +90,9 @@
     var counter = document.getElementById(input.dataset.filterCount);
     if (!list) {
       return;
+    }
+    if (input.value.trim()) {
+      return; // the server filtered this page: its count and "Show all" stay; typing then submits again
     }
     var items = Array.prototype.slice.call(list.querySelectorAll("[data-filter-text]"));
     var template = counter ? counter.dataset.template : "";
