@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import clever
-from ..models import SectionTeacher, Teacher
+from ..models import DistrictToken, SectionTeacher, Teacher
 from ..teachers import teacher_profile_refresh, teachers_ensure
 from . import rows
 from .rows import SyncCounts
@@ -34,6 +35,7 @@ class RosterSnapshot:
     sections: tuple[clever.Section, ...]
     students: dict[str, tuple[clever.Student, ...]]  # section clever id -> its students
     http_calls: int = 0
+    fetched_at: datetime | None = None  # when the fetch began
 
 
 class _DryRun(Exception):
@@ -46,6 +48,7 @@ class _DryRun(Exception):
 def roster_fetch(*, client: clever.CleverClient, teacher_clever_id: str) -> RosterSnapshot:
     """Read one teacher's whole roster from Clever; raise a CleverError if any part fails."""
     calls_before = client.calls
+    fetched_at = timezone.now()
     teacher = client.teacher(teacher_clever_id)
     school = None
     if teacher.school_id:
@@ -69,6 +72,7 @@ def roster_fetch(*, client: clever.CleverClient, teacher_clever_id: str) -> Rost
         sections=sections,
         students=students,
         http_calls=client.calls - calls_before,
+        fetched_at=fetched_at,
     )
 
 
@@ -90,6 +94,11 @@ def _apply_once(*, teacher: Teacher, snapshot: RosterSnapshot, dry_run: bool) ->
     try:
         with transaction.atomic():
             now = timezone.now()
+            if _district_synced_since(teacher=teacher, fetched_at=snapshot.fetched_at):
+                # The district's sync applied what Clever said after this fetch began: this older
+                # snapshot would undo some of it (a removed student back, say) until the next full
+                # sync. Its next events sync brings anything newer.
+                return counts
             # Serialise syncs of one teacher (PostgreSQL); SQLite serialises all writers already.
             # NO KEY: a co-teacher's sync links this teacher meanwhile, and its foreign-key check
             # (FOR KEY SHARE) must not wait for us, or two co-teachers syncing at once deadlock.
@@ -121,6 +130,23 @@ def _apply_once(*, teacher: Teacher, snapshot: RosterSnapshot, dry_run: bool) ->
     except _DryRun:
         pass
     return counts
+
+
+def _district_synced_since(*, teacher: Teacher, fetched_at: datetime | None) -> bool:
+    """Wait for a district sync in progress, then say whether one was applied after `fetched_at`.
+
+    FOR SHARE on the district's row: teachers' syncs still apply side by side, but never
+    while their district's sync applies (it holds the row FOR NO KEY UPDATE). Taken before
+    the teacher's own lock, as the district's sync takes its row before teachers' rows.
+    """
+    if not teacher.district_id or fetched_at is None:
+        return False
+    if connection.vendor == "postgresql":  # SQLite serialises all writers already
+        table = connection.ops.quote_name(DistrictToken._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE district_id = %s FOR SHARE", [teacher.district_id])  # noqa: S608
+    row = DistrictToken.objects.filter(district_id=teacher.district_id).first()
+    return row is not None and row.last_synced_at is not None and row.last_synced_at > fetched_at
 
 
 def _link_teachers(

@@ -10,7 +10,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from onboarding.models import Onboarding
 from rosters import districts, services
+from rosters.clever import CleverClient
 from rosters.models import DistrictToken, SyncRun, Teacher
+from rosters.sync.teacher import roster_apply, roster_fetch
 from tests.clever_login import clever_callback, clever_login, product_get
 from tests.factories import OnboardingFactory
 
@@ -268,3 +270,20 @@ def test_a_refusal_of_an_old_token_does_not_disconnect_a_district_that_has_a_new
     assert changed is False
     assert DistrictToken.objects.get(pk=lakeside.pk).status == DistrictToken.Status.CONNECTED
     assert not AuditEvent.objects.exists()
+
+
+def test_a_teacher_sync_that_fetched_before_a_district_sync_does_not_undo_it(clever_sandbox, lakeside):
+    # Hopper's own sync reads her class (401-404)...
+    hopper = Teacher.objects.get(clever_id=lakeside_id("201"))
+    with CleverClient(token=lakeside.token) as client:
+        snapshot = roster_fetch(client=client, teacher_clever_id=hopper.clever_id)
+    # ...then 404 leaves her class in Clever, and the district's sync applies that first.
+    without_404 = [lakeside_id(suffix) for suffix in ("401", "402", "403")]
+    clever_sandbox.state.update("sections", lakeside_id("301"), students=without_404)
+    assert district_sync(lakeside).outcome == SyncRun.Outcome.SUCCESS
+    assert classes()["301"] == {"401", "402", "403"}
+
+    counts = roster_apply(teacher=hopper, snapshot=snapshot)
+
+    assert counts.total == 0
+    assert classes()["301"] == {"401", "402", "403"}  # 404 is not enrolled again
