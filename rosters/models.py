@@ -56,7 +56,8 @@ class Teacher(models.Model):
         verbose_name = _("teacher")
         verbose_name_plural = _("teachers")
         ordering = ["last_name", "first_name", "clever_id"]
-        indexes = [models.Index(fields=["district_id"])]
+        # school_id: the admin's school filter and school names read teachers by school.
+        indexes = [models.Index(fields=["district_id"]), models.Index(fields=["school_id"])]
 
     def __str__(self):
         return self.full_name or self.clever_id
