@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import job_runner, services, tasks
+from . import job_runner, selectors, services, tasks
 from .job_runner import WorkerLost
 from .models import DistrictToken, SyncJob, SyncRun, Teacher
 from .teachers import teacher_token_save
@@ -113,7 +113,7 @@ def district_sync_is_fresh(*, teacher: Teacher) -> bool:
     minutes = settings.ROSTER_DISTRICT_FRESH_MINUTES
     if minutes <= 0 or not teacher.district_id:
         return False
-    district = DistrictToken.objects.filter(district_id=teacher.district_id).first()
+    district = selectors.teacher_district(teacher=teacher)
     if district is None or not district.is_connected or district.last_synced_at is None:
         return False
     synced_at = district.last_synced_at

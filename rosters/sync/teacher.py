@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import clever
+from .. import clever, selectors
 from ..models import DistrictToken, SectionTeacher, Teacher
 from ..teachers import teacher_profile_refresh, teachers_ensure
 from . import rows
@@ -145,8 +145,8 @@ def _district_synced_since(*, teacher: Teacher, fetched_at: datetime | None) -> 
         table = connection.ops.quote_name(DistrictToken._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM {table} WHERE district_id = %s FOR SHARE", [teacher.district_id])  # noqa: S608
-    row = DistrictToken.objects.filter(district_id=teacher.district_id).first()
-    return row is not None and row.last_synced_at is not None and row.last_synced_at > fetched_at
+    district = selectors.teacher_district(teacher=teacher)
+    return district is not None and district.last_synced_at is not None and district.last_synced_at > fetched_at
 
 
 def _link_teachers(
